@@ -1,0 +1,126 @@
+// Shared plumbing for CLI commands: flag parsing, usage errors, logging to stderr, signals.
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { LOG_LEVELS, type Log, type LogEvent, type LogLevel } from "@netkit/framing";
+
+/** A CLI subcommand: `run` returns the process exit code. */
+export interface Command {
+  /** One line for the root `--help`. */
+  summary: string;
+  /** The full `--help` text of this command. */
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Thrown for a bad command line; main prints the message and the usage, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** `node:util` parseArgs in strict mode, with `--help` built in and errors turned into UsageError. */
+export function parseFlags<O extends Options>(args: string[], options: O, usage: string) {
+  try {
+    const parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return parsed;
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}
+
+/** Parses a TCP/UDP port flag (0 allowed: the OS picks one). */
+export function parsePort(value: string | undefined, fallback: number, usage: string): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`invalid port: ${value}`, usage);
+  return port;
+}
+
+/** Parses a non-negative integer flag. */
+export function parseCount(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  usage: string,
+) {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer`, usage);
+  return Number(value);
+}
+
+export function parseLogLevel(value: string | undefined, usage: string): LogLevel {
+  const level = (value ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`, usage);
+  }
+  return level;
+}
+
+/** Flags every server command takes. */
+export const SERVER_FLAGS = {
+  host: { type: "string" },
+  port: { type: "string", short: "p" },
+  "log-level": { type: "string" },
+} as const satisfies Options;
+
+export const SERVER_FLAGS_USAGE = `  --host HOST         address to listen on (default 127.0.0.1)
+  -p, --port PORT     port to listen on (0: any free port)
+  --log-level LEVEL   debug | info | warn | error (default info)`;
+
+function formatValue(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text !== undefined && /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text ?? null);
+}
+
+/** Renders log events as one `key=value` line each on stderr, dropping those below `minLevel`. */
+export function stderrLog(minLevel: LogLevel, prefix = ""): Log {
+  const min = LOG_LEVELS.indexOf(minLevel);
+  return (e: LogEvent) => {
+    const level = e.level ?? "info";
+    if (LOG_LEVELS.indexOf(level) < min) return;
+    let line = `${new Date().toISOString()} ${level.padEnd(5)} ${prefix}${e.event}`;
+    for (const [key, value] of Object.entries(e)) {
+      if (key !== "level" && key !== "event" && value !== undefined) {
+        line += ` ${key}=${formatValue(value)}`;
+      }
+    }
+    process.stderr.write(`${line}\n`);
+  };
+}
+
+/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
+export function waitForStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (signal: string) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      resolve(signal);
+    };
+    const onInt = () => done("SIGINT");
+    const onTerm = () => done("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+  });
+}
+
+/** Formats rows as an aligned plain-text table. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}

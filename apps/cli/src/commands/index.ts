@@ -1,0 +1,7 @@
+// The dispatch table: command name -> module. Each command lives in its own file.
+import type { Command } from "../cli-kit.ts";
+import { up } from "./up.ts";
+
+export const commands: Record<string, Command> = {
+  up,
+};

@@ -1,0 +1,41 @@
+// netkit's front door: `bun run apps/cli <command> [options]`.
+import { UsageError } from "./cli-kit.ts";
+import { commands } from "./commands/index.ts";
+
+export function rootUsage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const list = Object.entries(commands)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join("\n");
+  return `Usage: bun run apps/cli <command> [options]
+
+Commands:
+${list}
+
+Run \`bun run apps/cli <command> --help\` for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? console.error : console.log)(rootUsage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`error: unknown command "${name}"\n\n${rootUsage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${error.usage}`);
+      return 2;
+    }
+    console.error(`${name}: ${(error as Error).stack ?? error}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) process.exit(await main(Bun.argv.slice(2)));

@@ -1,0 +1,34 @@
+// What `up` starts: one entry per service, each a thin call into its package on its default port.
+import type { Log } from "@netkit/framing";
+
+/** One socket a running service listens on, for the table `up` prints. */
+export interface Listening {
+  service: string;
+  protocol: "tcp" | "udp";
+  host: string;
+  port: number;
+}
+
+export interface RunningService {
+  listening: Listening[];
+  /** Stops accepting, closes peers, flushes storage. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceContext {
+  host: string;
+  log: Log;
+  /** Folder for embedded storage (SQLite files), e.g. `./data`. */
+  dataDir: string;
+}
+
+export interface ServiceEntry {
+  name: string;
+  start(context: ServiceContext): Promise<RunningService>;
+}
+
+/**
+ * Every service `up` starts, in start order. A package adds itself here with one entry that
+ * calls its exported start function with its embedded defaults.
+ */
+export const services: ServiceEntry[] = [];

@@ -1,0 +1,401 @@
+// Connection: one framed peer over a Bun TCP socket — queued, coalesced writes and message reads.
+import type { Socket } from "bun";
+import { DEFAULT_MAX_INBOX_MESSAGES, DEFAULT_MAX_QUEUED_BYTES } from "./constants.ts";
+import { FramingError } from "./errors.ts";
+import type { MessageDecoder, Protocol } from "./protocol.ts";
+import { scheduleFlush } from "./write-scheduler.ts";
+
+export interface ConnectionOptions {
+  /** Outgoing bytes allowed to wait for a slow reader; past it the peer is dropped. @default 1 MiB */
+  maxQueuedBytes?: number;
+  /** Close a peer that sends nothing for this long; 0 disables. @default 0 */
+  idleTimeoutMs?: number;
+  /** How long `close()` waits for queued output to drain before dropping it. @default 5000 */
+  closeTimeoutMs?: number;
+}
+
+export const CONNECTION_DEFAULTS = {
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+  idleTimeoutMs: 0,
+  closeTimeoutMs: 5000,
+} satisfies Required<ConnectionOptions>;
+
+export interface ConnectionStats {
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/** Callbacks from the transport that owns the socket (listen or connect). */
+export interface ConnectionHooks<In, Out> {
+  /** Push mode: every message, synchronously, as it is decoded. Without it: pull mode. */
+  onMessage?: (connection: Connection<In, Out>, message: In) => void;
+  /** A recoverable decode problem (a dropped over-long line). */
+  onRecoverableError?: (connection: Connection<In, Out>, error: FramingError) => void;
+}
+
+/** What a Bun socket carries in `socket.data`. */
+export interface SocketSlot {
+  connection?: Connection<unknown, unknown>;
+}
+
+type Waiter<In> = (message: In | undefined) => void;
+
+/**
+ * A peer speaking `protocol`. Sends are queued and coalesced: everything sent during one
+ * event-loop turn leaves in a single socket write, and what the kernel doesn't take waits for
+ * `drain`. Reads are push (`onMessage`) or pull (`receive()`, `for await`).
+ */
+export class Connection<In, Out> {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+  readonly closed: Promise<{ error?: Error }>;
+
+  readonly #socket: Socket<SocketSlot>;
+  readonly #protocol: Protocol<In, Out>;
+  readonly #decoder: MessageDecoder<In>;
+  readonly #hooks: ConnectionHooks<In, Out>;
+  readonly #maxQueuedBytes: number;
+  readonly #idleTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+
+  /** Encoded messages sent this turn, not yet handed to the socket. */
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
+  /** Bytes the kernel did not take yet; flushed on `drain`. */
+  #unsent: Uint8Array | null = null;
+  #flushPending = false;
+  #drainWaiters: (() => void)[] = [];
+
+  #inbox: In[] = [];
+  #inboxHead = 0;
+  #waiters: Waiter<In>[] = [];
+  #paused = false;
+  #peerEnded = false;
+
+  /** "open" → "closing" (flushing, then FIN) → "closed". */
+  #state: "open" | "closing" | "closed" = "open";
+  #halfClose = false;
+  #error: Error | undefined;
+  #resolveClosed!: (result: { error?: Error }) => void;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastActivity = 0;
+
+  constructor(
+    socket: Socket<SocketSlot>,
+    protocol: Protocol<In, Out>,
+    options: ConnectionOptions,
+    hooks: ConnectionHooks<In, Out>,
+  ) {
+    this.#socket = socket;
+    this.#protocol = protocol;
+    this.#hooks = hooks;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? CONNECTION_DEFAULTS.maxQueuedBytes;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? CONNECTION_DEFAULTS.idleTimeoutMs;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? CONNECTION_DEFAULTS.closeTimeoutMs;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = (socket as { remotePort?: number }).remotePort ?? 0;
+    this.#decoder = protocol.createDecoder({
+      onRecoverable: (error) => this.#hooks.onRecoverableError?.(this, error),
+    });
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    socket.data = { connection: this as Connection<unknown, unknown> };
+    if (this.#idleTimeoutMs > 0) {
+      this.#lastActivity = performance.now();
+      this.#armIdle(this.#idleTimeoutMs);
+    }
+  }
+
+  /** True once the connection is closing or closed: sends are ignored. */
+  get isClosed(): boolean {
+    return this.#state !== "open";
+  }
+
+  /** Why the connection closed (or is closing), when it was not a clean close. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Bytes waiting to be written to this peer. */
+  get queuedBytes(): number {
+    return this.#batchBytes + (this.#unsent?.length ?? 0);
+  }
+
+  /** Encodes and queues one message. False if the connection is closed or just overflowed. */
+  send(message: Out): boolean {
+    if (this.#state !== "open" || this.#halfClose) return false;
+    return this.#enqueue(this.#protocol.encode(message));
+  }
+
+  /** Queues bytes already encoded for this protocol (encode once, send to many). */
+  sendBytes(bytes: Uint8Array): boolean {
+    if (this.#state !== "open" || this.#halfClose) return false;
+    return this.#enqueue(bytes);
+  }
+
+  /**
+   * Resolves once everything queued so far has been handed to the kernel (or the connection
+   * closed). Bulk senders await it between batches so a long reply never overflows the queue.
+   */
+  drained(): Promise<void> {
+    if (this.queuedBytes === 0 || this.#state === "closed") return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Pull mode: the next message, or undefined once the peer has ended and all are read. */
+  receive(): Promise<In | undefined> {
+    if (this.#inboxHead < this.#inbox.length) return Promise.resolve(this.#take());
+    if (this.#peerEnded || this.#state === "closed") return Promise.resolve(this.#onDrained());
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<In> {
+    for (;;) {
+      const message = await this.receive();
+      if (message === undefined) return;
+      yield message;
+    }
+  }
+
+  /** Half-close: flushes queued output, then sends FIN; messages can still be received. */
+  shutdown(): void {
+    if (this.#state !== "open" || this.#halfClose) return;
+    this.#halfClose = true;
+    this.#requestFlush();
+  }
+
+  /** Flushes queued output (and `finalMessage`), then closes. Idempotent. */
+  close(finalMessage?: Out): void {
+    if (this.#state !== "open") return;
+    if (finalMessage !== undefined) this.#enqueue(this.#protocol.encode(finalMessage));
+    if (this.#state !== "open") return; // the final message overflowed the queue
+    this.#state = "closing";
+    this.#closeTimer = setTimeout(() => this.#fail(undefined, true), this.#closeTimeoutMs);
+    this.#requestFlush();
+  }
+
+  /** Closes at once, dropping queued output. */
+  destroy(error?: Error): void {
+    this.#fail(error, true);
+  }
+
+  // ---- called by the transport (listen/connect) -------------------------------------------
+
+  /** @internal socket `data` */
+  handleData(chunk: Uint8Array): void {
+    if (this.#state !== "open") return; // closing: what the peer still sends is ignored
+    this.stats.bytesIn += chunk.length;
+    if (this.#idleTimeoutMs > 0) this.#lastActivity = performance.now();
+    let messages: In[];
+    try {
+      messages = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#fail(error as Error, false);
+      return;
+    }
+    this.#deliver(messages);
+    const failure = this.#decoder.failure;
+    if (failure) this.#fail(failure, false);
+  }
+
+  /** @internal socket `end`: the peer sent FIN. */
+  handleEnd(): void {
+    if (this.#peerEnded) return;
+    this.#peerEnded = true;
+    let rest: In[];
+    try {
+      rest = this.#decoder.finish();
+    } catch (error) {
+      this.#fail(error as Error, false);
+      return;
+    }
+    this.#deliver(rest);
+    if (this.#hooks.onMessage) {
+      this.close(); // push mode: nothing more will come; finish sending, then close
+    } else if (this.#inboxHead >= this.#inbox.length) {
+      this.#wakeWaiters();
+    }
+  }
+
+  /** @internal socket `drain` */
+  handleDrain(): void {
+    this.#writeOut();
+  }
+
+  /** @internal socket `close` */
+  handleClose(error?: Error): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#error ??= error;
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#closeTimer);
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#unsent = null;
+    this.#wakeWaiters();
+    this.#wakeDrainWaiters();
+    this.#resolveClosed(this.#error ? { error: this.#error } : {});
+  }
+
+  /** @internal write-scheduler callback */
+  flushScheduled(): void {
+    this.#flushPending = false;
+    this.#writeOut();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  #enqueue(bytes: Uint8Array): boolean {
+    if (this.queuedBytes + bytes.length > this.#maxQueuedBytes) {
+      const error = new FramingError(
+        "QUEUE_OVERFLOW",
+        `peer is not reading: ${this.queuedBytes + bytes.length} bytes queued, limit ${this.#maxQueuedBytes}`,
+        this.queuedBytes + bytes.length,
+        this.#maxQueuedBytes,
+      );
+      this.#fail(error, true);
+      return false;
+    }
+    this.#batch.push(bytes);
+    this.#batchBytes += bytes.length;
+    this.stats.messagesOut++;
+    this.#requestFlush();
+    return true;
+  }
+
+  #requestFlush(): void {
+    if (this.#flushPending) return;
+    this.#flushPending = true;
+    scheduleFlush(this);
+  }
+
+  /** Writes what the kernel takes; the rest waits for `drain`. Finishes a close when empty. */
+  #writeOut(): void {
+    if (this.#state === "closed") return;
+    for (;;) {
+      if (!this.#unsent) {
+        if (this.#batch.length === 0) break;
+        this.#unsent =
+          this.#batch.length === 1 ? this.#batch[0]! : concat(this.#batch, this.#batchBytes);
+        this.#batch = [];
+        this.#batchBytes = 0;
+      }
+      const written = this.#socket.write(this.#unsent);
+      if (written < 0) return; // the socket is closing; `close` follows
+      this.stats.bytesOut += written;
+      if (written < this.#unsent.length) {
+        this.#unsent = this.#unsent.subarray(written);
+        return; // wait for drain
+      }
+      this.#unsent = null;
+    }
+    this.#wakeDrainWaiters();
+    if (this.#state === "closing") {
+      this.#socket.end();
+    } else if (this.#halfClose) {
+      this.#socket.shutdown();
+    }
+  }
+
+  #deliver(messages: In[]): void {
+    if (messages.length === 0) return;
+    this.stats.messagesIn += messages.length;
+    const onMessage = this.#hooks.onMessage;
+    if (onMessage) {
+      for (const message of messages) {
+        if (this.#state === "closed") return;
+        onMessage(this, message);
+      }
+      return;
+    }
+    for (const message of messages) {
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(message);
+      else this.#inbox.push(message);
+    }
+    // Stop reading a peer whose messages pile up unconsumed.
+    if (!this.#paused && this.#inbox.length - this.#inboxHead >= DEFAULT_MAX_INBOX_MESSAGES) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  #take(): In {
+    const message = this.#inbox[this.#inboxHead]!;
+    this.#inbox[this.#inboxHead++] = undefined as In;
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+    }
+    if (this.#paused && this.#inbox.length - this.#inboxHead < DEFAULT_MAX_INBOX_MESSAGES / 2) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    return message;
+  }
+
+  /** Pull mode reached the end of the stream: close our side once output is flushed. */
+  #onDrained(): undefined {
+    if (this.#state === "open" && this.#peerEnded) this.close();
+    return undefined;
+  }
+
+  #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #wakeWaiters(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter(this.#onDrained());
+  }
+
+  /** Records `error` and closes; `now` drops queued output, otherwise it is flushed first. */
+  #fail(error: Error | undefined, now: boolean): void {
+    if (this.#state === "closed") return;
+    this.#error ??= error;
+    if (now) {
+      this.#batch = [];
+      this.#batchBytes = 0;
+      this.#unsent = null;
+      this.#socket.end();
+      this.handleClose(error);
+    } else {
+      this.close();
+    }
+  }
+
+  #armIdle(delayMs: number): void {
+    this.#idleTimer = setTimeout(() => {
+      const idleFor = performance.now() - this.#lastActivity;
+      if (idleFor >= this.#idleTimeoutMs) {
+        const error = new FramingError(
+          "IDLE_TIMEOUT",
+          `nothing received for ${Math.round(idleFor)} ms`,
+        );
+        this.#error ??= error;
+        this.close();
+      } else {
+        this.#armIdle(this.#idleTimeoutMs - idleFor);
+      }
+    }, delayMs);
+  }
+}
+
+function concat(pieces: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}

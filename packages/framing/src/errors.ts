@@ -1,0 +1,31 @@
+// FramingError: the one error class of @netkit/framing; match on `code`, not on the message.
+
+export type FramingErrorCode =
+  /** A length prefix announced a payload over the decoder's `maxFrameBytes`. */
+  | "FRAME_TOO_LARGE"
+  /** A line grew past the decoder's `maxLineBytes` before its LF arrived. */
+  | "LINE_TOO_LONG"
+  /** The stream ended inside a frame. */
+  | "TRUNCATED_FRAME"
+  /** The payload is longer than a 4-byte length prefix can express. */
+  | "ENCODE_TOO_LARGE"
+  /** A peer stopped reading and its outgoing queue passed `maxQueuedBytes`. */
+  | "QUEUE_OVERFLOW"
+  /** Nothing was received for `idleTimeoutMs`. */
+  | "IDLE_TIMEOUT"
+  /** The connection is closed. */
+  | "CLOSED";
+
+export class FramingError extends Error {
+  override readonly name = "FramingError";
+  constructor(
+    readonly code: FramingErrorCode,
+    message: string,
+    /** The size that broke the limit, in bytes, where there is one. */
+    readonly size?: number,
+    /** The limit that was broken, in bytes. */
+    readonly limit?: number,
+  ) {
+    super(message);
+  }
+}

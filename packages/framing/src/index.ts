@@ -1,0 +1,37 @@
+// @netkit/framing: message framing over byte streams, and a connection helper over Bun sockets.
+
+export { type ConnectOptions, connect } from "./connect.ts";
+// Connection helper
+export {
+  CONNECTION_DEFAULTS,
+  Connection,
+  type ConnectionOptions,
+  type ConnectionStats,
+} from "./connection.ts";
+// Limits and wire constants
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  HEADER_BYTES,
+  MAX_ENCODABLE_FRAME_BYTES,
+} from "./constants.ts";
+// Errors
+export { FramingError, type FramingErrorCode } from "./errors.ts";
+// Length-prefixed frames
+export { encodeFrame, FrameDecoder, type FrameDecoderOptions } from "./length-prefixed.ts";
+// Lines
+export { encodeLine, LineDecoder, type LineDecoderOptions } from "./lines.ts";
+export { LISTEN_DEFAULTS, type Listener, type ListenOptions, listen } from "./listen.ts";
+// Logging
+export { LOG_LEVELS, type Log, type LogEvent, type LogLevel, silentLog } from "./log.ts";
+// Protocols for the connection helper
+export {
+  type DecoderContext,
+  frames,
+  type LinesProtocolOptions,
+  lines,
+  type MessageDecoder,
+  type Protocol,
+} from "./protocol.ts";
+export { decodeText, encodeText } from "./utf8.ts";

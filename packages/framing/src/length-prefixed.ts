@@ -1,0 +1,198 @@
+// Length-prefixed frames: a u32 big-endian payload length, then the payload (the BBS and name service wire).
+import { DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, MAX_ENCODABLE_FRAME_BYTES } from "./constants.ts";
+import { FramingError } from "./errors.ts";
+import { encodeText } from "./utf8.ts";
+
+/** Encodes one frame; a string payload is sent as UTF-8. */
+export function encodeFrame(payload: Uint8Array | string): Uint8Array {
+  const body = typeof payload === "string" ? encodeText(payload) : payload;
+  if (body.length > MAX_ENCODABLE_FRAME_BYTES) {
+    throw new FramingError(
+      "ENCODE_TOO_LARGE",
+      `a ${body.length}-byte payload does not fit a 4-byte length prefix`,
+      body.length,
+      MAX_ENCODABLE_FRAME_BYTES,
+    );
+  }
+  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  const size = body.length;
+  frame[0] = size >>> 24;
+  frame[1] = (size >>> 16) & 0xff;
+  frame[2] = (size >>> 8) & 0xff;
+  frame[3] = size & 0xff;
+  frame.set(body, HEADER_BYTES);
+  return frame;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted; a bigger length prefix throws FRAME_TOO_LARGE at once. @default 1 MiB */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Turns any chunking of a frame stream into whole frames. Frames that lie inside one chunk are
+ * copied out directly; a frame spanning chunks is gathered from its pieces once it is complete,
+ * so every byte is copied at most twice whatever the chunk sizes (never quadratic).
+ */
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  /** Pieces of the incomplete frame at the end of the stream so far (copies: chunks may be reused). */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** Payload size of the incomplete frame once its header is known, else -1. */
+  #size = -1;
+  /** A limit error met after some frames of a chunk: thrown by the next push or finish. */
+  #failure: FramingError | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    if (!Number.isInteger(max) || max < 0 || max > MAX_ENCODABLE_FRAME_BYTES) {
+      throw new RangeError(
+        `maxFrameBytes must be an integer from 0 to ${MAX_ENCODABLE_FRAME_BYTES}`,
+      );
+    }
+    this.maxFrameBytes = max;
+  }
+
+  /** Bytes held for a frame that is not complete yet. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** The limit error waiting to be thrown, if any (frames before it were already returned). */
+  get failure(): FramingError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Feeds one chunk; returns the frames it completed, in order. A length over the limit throws
+   * FRAME_TOO_LARGE — unless frames came before it in this chunk: those are returned first and
+   * the error is thrown by the next call (`failure` shows it meanwhile), so no frame is lost.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#failure) throw this.#failure;
+    const frames: Uint8Array[] = [];
+    try {
+      this.#decode(chunk, frames);
+    } catch (error) {
+      this.#failure = error as FramingError;
+      if (frames.length === 0) throw error;
+    }
+    return frames;
+  }
+
+  #decode(chunk: Uint8Array, frames: Uint8Array[]): void {
+    let offset = 0;
+    if (this.#pendingBytes > 0) {
+      offset = this.#continuePending(chunk, frames);
+      if (offset < 0) return; // the chunk was all used by the pending frame
+    }
+    // Fast path: whole frames inside this chunk.
+    const end = chunk.length;
+    while (end - offset >= HEADER_BYTES) {
+      const size =
+        ((chunk[offset]! << 24) |
+          (chunk[offset + 1]! << 16) |
+          (chunk[offset + 2]! << 8) |
+          chunk[offset + 3]!) >>>
+        0;
+      this.#check(size);
+      const start = offset + HEADER_BYTES;
+      if (end - start < size) break;
+      frames.push(chunk.slice(start, start + size));
+      offset = start + size;
+    }
+    if (offset < end) this.#stash(chunk.slice(offset));
+  }
+
+  /** Call at end of stream: throws TRUNCATED_FRAME if a partial frame is buffered. */
+  finish(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#pendingBytes === 0) return;
+    const have = this.#pendingBytes;
+    const want = this.#size < 0 ? HEADER_BYTES : HEADER_BYTES + this.#size;
+    this.#reset();
+    throw new FramingError(
+      "TRUNCATED_FRAME",
+      `stream ended inside a frame (${have} of ${want} bytes)`,
+      have,
+      want,
+    );
+  }
+
+  #check(size: number): void {
+    if (size > this.maxFrameBytes) {
+      this.#reset();
+      throw new FramingError(
+        "FRAME_TOO_LARGE",
+        `frame of ${size} bytes is over the ${this.maxFrameBytes}-byte limit`,
+        size,
+        this.maxFrameBytes,
+      );
+    }
+  }
+
+  #stash(piece: Uint8Array): void {
+    this.#pending.push(piece);
+    this.#pendingBytes += piece.length;
+    if (this.#size < 0 && this.#pendingBytes >= HEADER_BYTES) {
+      this.#size = this.#readPendingHeader();
+      this.#check(this.#size);
+    }
+  }
+
+  /**
+   * Adds as much of `chunk` as the pending frame needs. Returns the offset where the rest of the
+   * chunk starts, or -1 when the whole chunk went into a still-incomplete frame.
+   */
+  #continuePending(chunk: Uint8Array, frames: Uint8Array[]): number {
+    let offset = 0;
+    if (this.#size < 0) {
+      const take = Math.min(HEADER_BYTES - this.#pendingBytes, chunk.length);
+      this.#stash(chunk.slice(0, take));
+      offset = take;
+      if (this.#size < 0) return -1;
+    }
+    const total = HEADER_BYTES + this.#size;
+    const take = Math.min(total - this.#pendingBytes, chunk.length - offset);
+    if (this.#pendingBytes + take < total) {
+      if (take > 0) this.#stash(chunk.slice(offset, offset + take));
+      return -1;
+    }
+    // Complete: gather the payload once.
+    const frame = new Uint8Array(this.#size);
+    let at = 0;
+    let skip = HEADER_BYTES;
+    for (const piece of this.#pending) {
+      if (skip >= piece.length) {
+        skip -= piece.length;
+        continue;
+      }
+      frame.set(skip > 0 ? piece.subarray(skip) : piece, at);
+      at += piece.length - skip;
+      skip = 0;
+    }
+    frame.set(chunk.subarray(offset, offset + take), at);
+    frames.push(frame);
+    this.#reset();
+    return offset + take;
+  }
+
+  #readPendingHeader(): number {
+    let size = 0;
+    let got = 0;
+    for (const piece of this.#pending) {
+      for (let i = 0; i < piece.length && got < HEADER_BYTES; i++, got++) {
+        size = size * 256 + piece[i]!;
+      }
+      if (got === HEADER_BYTES) break;
+    }
+    return size;
+  }
+
+  #reset(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#size = -1;
+  }
+}

@@ -1,0 +1,155 @@
+// listen(): a TCP server whose peers are Connections speaking one protocol.
+import type { Socket, SocketHandler } from "bun";
+import {
+  Connection,
+  type ConnectionHooks,
+  type ConnectionOptions,
+  type SocketSlot,
+} from "./connection.ts";
+import type { FramingError } from "./errors.ts";
+import { type Log, silentLog } from "./log.ts";
+import type { Protocol } from "./protocol.ts";
+
+export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHooks<In, Out> {
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0 lets the OS pick; read `port` on the result. */
+  port: number;
+  protocol: Protocol<In, Out>;
+  /** Peers beyond this many are closed at once (after `rejectMessage`, if given). @default 10000 */
+  maxConnections?: number;
+  /** Sent to a peer refused by `maxConnections`. */
+  rejectMessage?: Out;
+  log?: Log;
+  /**
+   * A new peer. Pull-mode servers loop on `connection.receive()` here; when the returned promise
+   * settles, the connection is closed (after its queued output is flushed).
+   */
+  onConnection?(connection: Connection<In, Out>): void | Promise<void>;
+  /** The peer is gone; `error` says why if it was not a clean close. */
+  onClose?(connection: Connection<In, Out>, error?: Error): void;
+}
+
+export interface Listener<In, Out> {
+  readonly hostname: string;
+  readonly port: number;
+  readonly connections: ReadonlySet<Connection<In, Out>>;
+  /** Stops accepting; by default also closes every peer (flushing each) and waits for them. */
+  stop(closeActive?: boolean): Promise<void>;
+}
+
+export const LISTEN_DEFAULTS = { hostname: "127.0.0.1", maxConnections: 10_000 } as const;
+
+/** Starts a TCP server; each accepted socket becomes a Connection. */
+export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, Out> {
+  const log = options.log ?? silentLog;
+  const maxConnections = options.maxConnections ?? LISTEN_DEFAULTS.maxConnections;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new RangeError("maxConnections must be a positive integer");
+  }
+  const connections = new Set<Connection<In, Out>>();
+  const peer = (c: Connection<In, Out>) => `${c.remoteAddress}:${c.remotePort}`;
+
+  const start = (connection: Connection<In, Out>) => {
+    let result: void | Promise<void>;
+    try {
+      result = options.onConnection?.(connection);
+    } catch (error) {
+      log({
+        level: "error",
+        event: "conn.handler_error",
+        peer: peer(connection),
+        error: String(error),
+      });
+      connection.close();
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => connection.close(),
+        (error) => {
+          log({
+            level: "error",
+            event: "conn.handler_error",
+            peer: peer(connection),
+            error: String(error),
+          });
+          connection.close();
+        },
+      );
+    }
+  };
+
+  const socket: SocketHandler<SocketSlot, "uint8array"> = {
+    binaryType: "uint8array",
+    open(s) {
+      const connection = new Connection<In, Out>(
+        s as Socket<SocketSlot>,
+        options.protocol,
+        options,
+        options,
+      );
+      if (connections.size >= maxConnections) {
+        log({
+          level: "warn",
+          event: "conn.rejected",
+          peer: peer(connection),
+          reason: "connection cap",
+        });
+        connection.close(options.rejectMessage);
+        return;
+      }
+      connections.add(connection);
+      log({ level: "debug", event: "conn.open", peer: peer(connection) });
+      start(connection);
+    },
+    data(s, chunk) {
+      s.data.connection?.handleData(chunk);
+    },
+    drain(s) {
+      s.data.connection?.handleDrain();
+    },
+    end(s) {
+      s.data.connection?.handleEnd();
+    },
+    close(s, error) {
+      const connection = s.data.connection as Connection<In, Out> | undefined;
+      if (!connection) return;
+      connection.handleClose(error);
+      if (!connections.delete(connection)) return;
+      const cause = connection.error;
+      const reason = (cause as FramingError | undefined)?.code ?? cause?.message;
+      log({ level: "debug", event: "conn.close", peer: peer(connection), reason });
+      options.onClose?.(connection, cause);
+    },
+    error(s, error) {
+      // A handler threw: never let one peer take the server down.
+      log({ level: "error", event: "conn.error", error: String(error) });
+      s.data.connection?.destroy(error);
+    },
+  };
+
+  const server = Bun.listen<SocketSlot>({
+    hostname: options.hostname ?? LISTEN_DEFAULTS.hostname,
+    port: options.port,
+    allowHalfOpen: true,
+    data: {},
+    socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
+  });
+
+  return {
+    hostname: server.hostname,
+    port: server.port,
+    connections,
+    async stop(closeActive = true) {
+      server.stop(false);
+      if (!closeActive) return;
+      const waits = [...connections].map((c) => {
+        c.close();
+        return c.closed;
+      });
+      await Promise.all(waits);
+      server.stop(true);
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// Structured log events shared by every netkit service: libraries emit them, the CLI renders them.
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** One flat event, e.g. `{ level: "info", event: "conn.open", remote: "127.0.0.1:5555" }`. */
+export interface LogEvent {
+  /** @default "info" */
+  level?: LogLevel;
+  event: string;
+  [field: string]: unknown;
+}
+
+export type Log = (event: LogEvent) => void;
+
+/** The default logger of every library: says nothing. */
+export const silentLog: Log = () => {};
+
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
