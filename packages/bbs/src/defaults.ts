@@ -1,0 +1,41 @@
+// Defaults and limits of the BBS, in one object so --help and tests show the real values.
+
+/** The banner the seed's server sends first and the seed's client checks. */
+export const BANNER = "BBS Server 1.2";
+
+export const BBS_DEFAULTS = {
+  hostname: "127.0.0.1",
+  /** The seed's port. */
+  port: 10333,
+  dbPath: "./data/bbs.sqlite",
+  /** WAL + NORMAL survives kill -9 (the WAL is in the OS page cache); FULL also survives power loss. */
+  synchronous: "NORMAL" as "NORMAL" | "FULL",
+  /** Usernames: 1–32 characters, no spaces, no control characters. */
+  maxUsernameChars: 32,
+  /** Posts and DMs: UTF-8 bytes of the text. */
+  maxTextBytes: 4096,
+  /**
+   * Frames above this close the connection. Above maxTextBytes and below it, a frame is refused
+   * (logged, not stored) but the session continues.
+   */
+  maxFrameBytes: 64 * 1024,
+  /** Outgoing bytes queued for one client before it is disconnected (a stalled reader). */
+  maxQueuedBytes: 1024 * 1024,
+  /** A listing stops and the client is disconnected if it reads nothing for this long. */
+  stallTimeoutMs: 30_000,
+  /** Idle sessions are closed after this long without a frame (0: never). */
+  idleTimeoutMs: 30 * 60_000,
+  maxConnections: 10_000,
+  /** Passwords shorter than this are refused as too weak. */
+  minPasswordChars: 8,
+  maxPasswordBytes: 1024,
+  /** Failed logins allowed per window, per name and per remote address. */
+  maxFailuresPerName: 5,
+  maxFailuresPerAddress: 20,
+  failureWindowMs: 15 * 60_000,
+  /** argon2id cost (Bun.password); memory in KiB. */
+  argon2MemoryKiB: 19 * 1024,
+  argon2TimeCost: 2,
+};
+
+export type SynchronousMode = "NORMAL" | "FULL";

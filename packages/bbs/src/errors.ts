@@ -1,0 +1,18 @@
+// BbsError: the one error class of @netkit/bbs; match on `code`, not on the message.
+
+export type BbsErrorCode =
+  | "WRONG_PROTOCOL" // the server's banner is not "BBS Server 1.2"
+  | "UNKNOWN_DOMAIN" // the name service does not know the domain
+  | "PROTOCOL" // the peer sent something the protocol does not allow here
+  | "CLOSED" // the connection ended before the reply
+  | "STORE_CLOSED"; // a write reached a store that was already closed
+
+export class BbsError extends Error {
+  override readonly name = "BbsError";
+  constructor(
+    readonly code: BbsErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,161 @@
+// BBS transport: the seed's protocol on @netkit/framing length-prefixed frames over Bun sockets.
+// One Session per connection in pull mode: a frame is handled (and stored) before the next is read.
+
+import { type Connection, frames, type Listener, type Log, listen } from "@netkit/framing";
+import { Board, type BoardOptions } from "./board.ts";
+import { BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
+import { encodeFrameChunks } from "./encode.ts";
+import { type Listing, Session } from "./session.ts";
+import { BbsStore } from "./store/store.ts";
+
+export interface BbsServerOptions extends BoardOptions {
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0: any free port. @default 10333 */
+  port?: number;
+  /** SQLite file (its folder is created), or ":memory:". @default "./data/bbs.sqlite" */
+  dbPath?: string;
+  /** @default "NORMAL" */
+  synchronous?: SynchronousMode;
+  /** @default 64 KiB */
+  maxFrameBytes?: number;
+  /** @default 1 MiB */
+  maxQueuedBytes?: number;
+  /** @default 30 000 */
+  stallTimeoutMs?: number;
+  /** @default 30 min */
+  idleTimeoutMs?: number;
+  /** @default 10 000 */
+  maxConnections?: number;
+  log?: Log;
+}
+
+export interface BbsServer {
+  readonly hostname: string;
+  readonly port: number;
+  readonly board: Board;
+  readonly store: BbsStore;
+  /** Number of open connections. */
+  readonly connectionCount: number;
+  /** Stops accepting, closes every session (flushing replies), commits and closes the store. */
+  stop(): Promise<void>;
+}
+
+type Conn = Connection<Uint8Array, Uint8Array | string>;
+
+/** Opens (and migrates) the store, then listens. */
+export async function startBbsServer(options: BbsServerOptions = {}): Promise<BbsServer> {
+  const log: Log = options.log ?? (() => {});
+  const maxQueuedBytes = options.maxQueuedBytes ?? BBS_DEFAULTS.maxQueuedBytes;
+  if (!Number.isInteger(maxQueuedBytes) || maxQueuedBytes < 256 * 1024) {
+    throw new RangeError("maxQueuedBytes must be an integer >= 256 KiB");
+  }
+  const stallTimeoutMs = options.stallTimeoutMs ?? BBS_DEFAULTS.stallTimeoutMs;
+  const maxFrameBytes = options.maxFrameBytes ?? BBS_DEFAULTS.maxFrameBytes;
+  const store = new BbsStore({
+    path: options.dbPath ?? BBS_DEFAULTS.dbPath,
+    synchronous: options.synchronous ?? BBS_DEFAULTS.synchronous,
+  });
+  const board = new Board(store, { ...options, log });
+  /** Chunks of a listing stay well under the queue limit so one always fits once it drains. */
+  const chunkBytes = Math.min(64 * 1024, maxQueuedBytes / 4);
+
+  async function sendListing(conn: Conn, listing: Listing): Promise<boolean> {
+    conn.send(String(listing.count));
+    for (const page of listing.pages) {
+      for (const chunk of encodeFrameChunks(page, chunkBytes)) {
+        const since = performance.now();
+        while (conn.queuedBytes + chunk.length > maxQueuedBytes) {
+          if (conn.isClosed) return false;
+          if (performance.now() - since > stallTimeoutMs) {
+            log({
+              level: "warn",
+              event: "conn.stalled",
+              peer: peer(conn),
+              queued: conn.queuedBytes,
+            });
+            conn.destroy();
+            return false;
+          }
+          await Bun.sleep(1); // the reader is slower than SQLite: wait for the socket to drain
+        }
+        if (!conn.sendBytes(chunk)) return false;
+      }
+    }
+    return true;
+  }
+
+  async function serve(conn: Conn): Promise<void> {
+    const session = new Session(board, conn.remoteAddress);
+    conn.send(session.banner());
+    try {
+      for (;;) {
+        const frame = await conn.receive();
+        if (frame === undefined) return;
+        const reply = await session.handle(frame);
+        for (const f of reply.frames) conn.send(f);
+        if (reply.listing && !(await sendListing(conn, reply.listing))) return;
+        if (reply.close || conn.isClosed) return;
+      }
+    } catch (error) {
+      log({ level: "error", event: "session.error", peer: peer(conn), error: String(error) });
+      conn.close("error: internal server error");
+    } finally {
+      session.end();
+    }
+  }
+
+  let listener: Listener<Uint8Array, Uint8Array | string>;
+  try {
+    listener = listen<Uint8Array, Uint8Array | string>({
+      hostname: options.hostname ?? BBS_DEFAULTS.hostname,
+      port: options.port ?? BBS_DEFAULTS.port,
+      protocol: frames({ maxFrameBytes }),
+      maxQueuedBytes,
+      idleTimeoutMs: options.idleTimeoutMs ?? BBS_DEFAULTS.idleTimeoutMs,
+      maxConnections: options.maxConnections ?? BBS_DEFAULTS.maxConnections,
+      rejectMessage: "error: server full",
+      log,
+      onConnection: serve,
+      onClose(conn, error) {
+        if (error) {
+          const code = (error as { code?: string }).code ?? error.message;
+          log({ level: "warn", event: "conn.dropped", peer: peer(conn), reason: code });
+        }
+      },
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  log({
+    level: "info",
+    event: "listening",
+    host: listener.hostname,
+    port: listener.port,
+    db: store.path,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    hostname: listener.hostname,
+    port: listener.port,
+    board,
+    store,
+    get connectionCount() {
+      return listener.connections.size;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await listener.stop(true);
+        await store.close();
+        log({ level: "info", event: "stopped" });
+      })();
+      return stopping;
+    },
+  };
+}
+
+function peer(conn: Conn): string {
+  return `${conn.remoteAddress}:${conn.remotePort}`;
+}

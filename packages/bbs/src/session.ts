@@ -1,0 +1,330 @@
+// Session: the BBS protocol state machine for one connection — frames in, replies out.
+// No sockets here: the transport feeds frames one at a time and waits for each reply (which
+// resolves only after the command is stored) before feeding the next.
+
+import type { Board } from "./board.ts";
+import { BANNER } from "./defaults.ts";
+import { textProblem, usernameProblem } from "./validate.ts";
+
+/** A count frame followed by that many frames, produced page by page (streamed with flow control). */
+export interface Listing {
+  count: number;
+  pages: Iterable<string[]>;
+}
+
+export interface Reply {
+  /** Frames to send, in order. */
+  frames: string[];
+  /** Sent after `frames`: the count, then every row. */
+  listing?: Listing;
+  /** Close the connection after sending. */
+  close?: boolean;
+}
+
+type Phase =
+  | { kind: "username" }
+  | { kind: "command" }
+  | { kind: "dm-recipient" }
+  | { kind: "dm-text"; recipient: string | null }
+  | { kind: "password"; for: "register" | "login" }
+  | { kind: "since-id"; for: "since" | "dmsince" }
+  | { kind: "closed" };
+
+const NOTHING: Reply = { frames: [] };
+const LOGIN_REQUIRED = "error: login required";
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Keyword frames in the command phase. Any other frame is a public post (as in the seed). */
+export const COMMANDS = [
+  "quit",
+  "dm",
+  "listdm",
+  "listdms",
+  "list",
+  "register",
+  "login",
+  "who",
+  "since",
+  "dmsince",
+  "unread",
+] as const;
+
+export class Session {
+  readonly #board: Board;
+  readonly #remote: string;
+  #phase: Phase = { kind: "username" };
+  #username: string | null = null;
+  #loggedIn = false;
+
+  constructor(board: Board, remoteAddress: string) {
+    this.#board = board;
+    this.#remote = remoteAddress;
+  }
+
+  /** The frame the server sends first. */
+  banner(): string {
+    return BANNER;
+  }
+
+  get username(): string | null {
+    return this.#username;
+  }
+
+  get loggedIn(): boolean {
+    return this.#loggedIn;
+  }
+
+  /** True when the name is registered and this session has not logged in to it. */
+  get locked(): boolean {
+    return (
+      this.#username !== null &&
+      !this.#loggedIn &&
+      this.#board.accounts.isRegistered(this.#username)
+    );
+  }
+
+  get isClosed(): boolean {
+    return this.#phase.kind === "closed";
+  }
+
+  /** Handles one frame; resolves once its effects are stored. */
+  async handle(frame: Uint8Array): Promise<Reply> {
+    const phase = this.#phase;
+    const text = decode(frame);
+    switch (phase.kind) {
+      case "closed":
+        return { frames: [], close: true };
+      case "username":
+        return this.#onUsername(text);
+      case "command":
+        return this.#onCommand(text, frame.length);
+      case "dm-recipient": {
+        const problem =
+          text === null ? "not UTF-8" : usernameProblem(text, this.#board.maxUsernameChars);
+        if (problem) this.#refuse("dm", `recipient: ${problem}`);
+        this.#phase = { kind: "dm-text", recipient: problem ? null : text };
+        return NOTHING;
+      }
+      case "dm-text":
+        this.#phase = { kind: "command" };
+        return this.#onDmText(phase.recipient, text, frame.length);
+      case "password":
+        this.#phase = { kind: "command" };
+        return this.#onPassword(phase.for, text);
+      case "since-id":
+        this.#phase = { kind: "command" };
+        return this.#onSinceId(phase.for, text);
+    }
+  }
+
+  /** The connection is gone: leave the online list. */
+  end(): void {
+    if (this.#phase.kind !== "closed" && this.#username !== null) this.#board.leave(this.#username);
+    this.#phase = { kind: "closed" };
+  }
+
+  #onUsername(name: string | null): Reply {
+    const problem =
+      name === null ? "not UTF-8" : usernameProblem(name, this.#board.maxUsernameChars);
+    if (problem || name === null) {
+      this.#board.log({
+        level: "warn",
+        event: "refused",
+        what: "username",
+        reason: problem,
+        remote: this.#remote,
+      });
+      this.#phase = { kind: "closed" };
+      return { frames: [`error: invalid username: ${problem}`], close: true };
+    }
+    this.#username = name;
+    this.#board.join(name);
+    this.#phase = { kind: "command" };
+    this.#board.log({ level: "info", event: "session.start", user: name, remote: this.#remote });
+    return NOTHING;
+  }
+
+  async #onCommand(text: string | null, bytes: number): Promise<Reply> {
+    const user = this.#username ?? "";
+    const board = this.#board;
+    switch (text) {
+      case "quit":
+        board.log({ level: "info", event: "session.quit", user });
+        this.end();
+        return { frames: [], close: true };
+      case "dm":
+        this.#phase = { kind: "dm-recipient" };
+        return NOTHING;
+      case "listdm":
+      case "listdms": {
+        if (this.locked) return { frames: [LOGIN_REQUIRED] };
+        const dms = board.store.dms(user);
+        await this.#markRead(dms);
+        return { frames: [], listing: rowsListing(dms.map((m) => `${m.sender} ${m.body}`)) };
+      }
+      case "list": {
+        const upto = board.store.lastPostId();
+        return { frames: [], listing: this.#postListing(0, upto, (a, b) => `${a} ${b}`) };
+      }
+      case "register":
+      case "login":
+        this.#phase = { kind: "password", for: text };
+        return NOTHING;
+      case "since":
+      case "dmsince":
+        this.#phase = { kind: "since-id", for: text };
+        return NOTHING;
+      case "who": {
+        return { frames: [], listing: rowsListing(board.online()) };
+      }
+      case "unread":
+        if (this.locked) return { frames: [LOGIN_REQUIRED] };
+        return { frames: [String(board.store.unreadDmCount(user))] };
+      default:
+        return this.#onPost(text, bytes);
+    }
+  }
+
+  async #onPost(text: string | null, bytes: number): Promise<Reply> {
+    const user = this.#username ?? "";
+    if (this.locked) {
+      this.#board.log({
+        level: "warn",
+        event: "refused",
+        what: "post",
+        reason: "login required",
+        user,
+      });
+      return { frames: [LOGIN_REQUIRED] };
+    }
+    const problem = text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes);
+    if (problem || text === null) {
+      this.#refuse("post", problem ?? "", bytes);
+      return NOTHING;
+    }
+    const id = await this.#board.store.addPost(user, text);
+    this.#board.log({ level: "debug", event: "post", user, id });
+    return NOTHING;
+  }
+
+  async #onDmText(recipient: string | null, text: string | null, bytes: number): Promise<Reply> {
+    const user = this.#username ?? "";
+    if (this.locked) {
+      this.#board.log({
+        level: "warn",
+        event: "refused",
+        what: "dm",
+        reason: "login required",
+        user,
+      });
+      return { frames: [LOGIN_REQUIRED] };
+    }
+    if (recipient === null) return NOTHING; // refused (and logged) at the recipient frame
+    const problem = text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes);
+    if (problem || text === null) {
+      this.#refuse("dm", problem ?? "", bytes);
+      return NOTHING;
+    }
+    const id = await this.#board.store.addDm(user, recipient, text);
+    this.#board.log({ level: "debug", event: "dm", user, to: recipient, id });
+    return NOTHING;
+  }
+
+  async #onPassword(kind: "register" | "login", password: string | null): Promise<Reply> {
+    const user = this.#username ?? "";
+    const accounts = this.#board.accounts;
+    if (password === null) return { frames: ["error: password is not UTF-8"] };
+    const result =
+      kind === "register"
+        ? await accounts.register(user, password)
+        : await accounts.login(user, password, this.#remote);
+    if (!result.ok) {
+      this.#board.log({
+        level: "warn",
+        event: `${kind}.fail`,
+        user,
+        remote: this.#remote,
+        reason: result.reason,
+      });
+      return { frames: [`error: ${result.reason}`] };
+    }
+    this.#loggedIn = true;
+    this.#board.log({ level: "info", event: kind, user, remote: this.#remote });
+    return { frames: ["ok"] };
+  }
+
+  async #onSinceId(kind: "since" | "dmsince", text: string | null): Promise<Reply> {
+    if (text === null || !/^\d{1,15}$/.test(text)) {
+      return { frames: ["error: id must be a decimal integer"] };
+    }
+    const after = Number(text);
+    const board = this.#board;
+    if (kind === "since") {
+      const upto = board.store.lastPostId();
+      return { frames: [], listing: this.#postListing(after, upto, detailed) };
+    }
+    if (this.locked) return { frames: [LOGIN_REQUIRED] };
+    const dms = board.store.dms(this.#username ?? "", after);
+    await this.#markRead(dms);
+    return {
+      frames: [],
+      listing: rowsListing(dms.map((m) => detailed(m.sender, m.body, m.id, m.createdMs))),
+    };
+  }
+
+  async #markRead(dms: { id: number }[]): Promise<void> {
+    const last = dms[dms.length - 1];
+    if (last) await this.#board.store.markDmsRead(this.#username ?? "", last.id);
+  }
+
+  /** Posts afterId < id <= uptoId: the count now, the rows page by page as the client reads. */
+  #postListing(
+    afterId: number,
+    uptoId: number,
+    format: (author: string, body: string, id: number, createdMs: number) => string,
+  ): Listing {
+    const store = this.#board.store;
+    const pageRows = this.#board.listPageRows;
+    const count = store.countPosts(afterId, uptoId);
+    function* pages(): Generator<string[]> {
+      let cursor = afterId;
+      while (cursor < uptoId) {
+        const rows = store.postRows(cursor, uptoId, pageRows);
+        const last = rows[rows.length - 1];
+        if (!last) return;
+        yield rows.map(([id, author, body, createdMs]) => format(author, body, id, createdMs));
+        cursor = last[0];
+      }
+    }
+    return { count, pages: pages() };
+  }
+
+  #refuse(what: string, reason: string, bytes?: number): void {
+    this.#board.log({
+      level: "warn",
+      event: "refused",
+      what,
+      reason,
+      bytes,
+      user: this.#username,
+      remote: this.#remote,
+    });
+  }
+}
+
+/** `<id> <ISO time> <name> <text>`: the rows of `since` and `dmsince`. */
+function detailed(name: string, body: string, id: number, createdMs: number): string {
+  return `${id} ${new Date(createdMs).toISOString()} ${name} ${body}`;
+}
+
+function rowsListing(rows: string[]): Listing {
+  return { count: rows.length, pages: [rows] };
+}
+
+function decode(frame: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(frame);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,77 @@
+// Schema migrations: applied in order, each in its own transaction, recorded in schema_version.
+
+import type { Database } from "bun:sqlite";
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Append only: never edit a released migration, add the next version instead. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "posts, direct messages, accounts, DM read marks",
+    sql: `
+      CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE TABLE dms (
+        id INTEGER PRIMARY KEY,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE INDEX dms_by_recipient ON dms (recipient, id);
+      CREATE TABLE accounts (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE TABLE dm_reads (
+        username TEXT PRIMARY KEY,
+        last_read_id INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Current version of `db`'s schema (0 for an empty file). */
+export function schemaVersion(db: Database): number {
+  db.run(
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms INTEGER NOT NULL)",
+  );
+  const row = db
+    .query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_version")
+    .get();
+  return row?.v ?? 0;
+}
+
+/** Brings `db` up to the newest schema; returns the versions applied. Refuses a newer file. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const current = schemaVersion(db);
+  const newest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > newest) {
+    throw new Error(`database schema version ${current} is newer than this server (${newest})`);
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.run(m.sql);
+      db.run("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", [
+        m.version,
+        Date.now(),
+      ]);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,274 @@
+// BbsStore: posts, DMs and accounts in SQLite (bun:sqlite, WAL) with group commit.
+//
+// Writes are queued; all writes queued during one event-loop turn are committed in one
+// transaction (one WAL append, one fsync under FULL) and each caller's promise resolves only
+// after that commit. Reads run directly on the same connection and see every resolved write.
+
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
+import { BbsError } from "../errors.ts";
+import { migrate } from "./migrations.ts";
+
+export interface Post {
+  id: number;
+  author: string;
+  body: string;
+  createdMs: number;
+}
+
+export interface DirectMessage {
+  id: number;
+  sender: string;
+  recipient: string;
+  body: string;
+  createdMs: number;
+}
+
+export interface StoreOptions {
+  /** File path, or ":memory:". @default BBS_DEFAULTS.dbPath */
+  path?: string;
+  /** @default "NORMAL" */
+  synchronous?: SynchronousMode;
+  /** Clock for created_ms (tests). @default Date.now */
+  now?: () => number;
+}
+
+type Write =
+  | { kind: "post"; author: string; body: string }
+  | { kind: "dm"; sender: string; recipient: string; body: string }
+  | { kind: "account"; username: string; passwordHash: string }
+  | { kind: "dmRead"; username: string; lastReadId: number };
+
+interface Pending {
+  write: Write;
+  resolve(result: number): void;
+  reject(error: Error): void;
+}
+
+export interface StoreStats {
+  /** Transactions committed by the group commit. */
+  commits: number;
+  /** Writes committed. */
+  writes: number;
+  /** Largest number of writes in one transaction. */
+  maxBatch: number;
+}
+
+export class BbsStore {
+  readonly path: string;
+  readonly stats: StoreStats = { commits: 0, writes: 0, maxBatch: 0 };
+  readonly #db: Database;
+  readonly #now: () => number;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly #apply: (w: Write) => number;
+
+  constructor(options: StoreOptions = {}) {
+    this.path = options.path ?? BBS_DEFAULTS.dbPath;
+    this.#now = options.now ?? Date.now;
+    const synchronous = options.synchronous ?? BBS_DEFAULTS.synchronous;
+    if (synchronous !== "NORMAL" && synchronous !== "FULL") {
+      throw new RangeError(`synchronous must be NORMAL or FULL, not ${synchronous}`);
+    }
+    if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
+    this.#db = new Database(this.path, { create: true, strict: true });
+    this.#db.run("PRAGMA journal_mode = WAL");
+    this.#db.run(`PRAGMA synchronous = ${synchronous}`);
+    this.#db.run("PRAGMA busy_timeout = 5000");
+    this.#db.run("PRAGMA foreign_keys = ON");
+    migrate(this.#db);
+
+    const db = this.#db;
+    const insertPost = db.query<{ id: number }, { a: string; b: string; t: number }>(
+      "INSERT INTO posts (author, body, created_ms) VALUES ($a, $b, $t) RETURNING id",
+    );
+    const insertDm = db.query<{ id: number }, { s: string; r: string; b: string; t: number }>(
+      "INSERT INTO dms (sender, recipient, body, created_ms) VALUES ($s, $r, $b, $t) RETURNING id",
+    );
+    const insertAccount = db.query<{ username: string }, { u: string; h: string; t: number }>(
+      "INSERT INTO accounts (username, password_hash, created_ms) VALUES ($u, $h, $t) ON CONFLICT DO NOTHING RETURNING username",
+    );
+    const upsertRead = db.query<Record<string, never>, { u: string; i: number }>(
+      "INSERT INTO dm_reads (username, last_read_id) VALUES ($u, $i) ON CONFLICT (username) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)",
+    );
+    this.#apply = (w) => {
+      const t = this.#now();
+      switch (w.kind) {
+        case "post":
+          return insertPost.get({ a: w.author, b: w.body, t })?.id ?? 0;
+        case "dm":
+          return insertDm.get({ s: w.sender, r: w.recipient, b: w.body, t })?.id ?? 0;
+        case "account":
+          return insertAccount.get({ u: w.username, h: w.passwordHash, t }) ? 1 : 0;
+        case "dmRead":
+          upsertRead.run({ u: w.username, i: w.lastReadId });
+          return w.lastReadId;
+      }
+    };
+  }
+
+  /** Stores a public post; resolves with its id once committed. */
+  addPost(author: string, body: string): Promise<number> {
+    return this.#enqueue({ kind: "post", author, body });
+  }
+
+  /** Stores a direct message; resolves with its id once committed. */
+  addDm(sender: string, recipient: string, body: string): Promise<number> {
+    return this.#enqueue({ kind: "dm", sender, recipient, body });
+  }
+
+  /** Creates an account; resolves true once committed, false if the name was taken. */
+  async addAccount(username: string, passwordHash: string): Promise<boolean> {
+    return (await this.#enqueue({ kind: "account", username, passwordHash })) === 1;
+  }
+
+  /** Records that `username` has read its DMs up to `lastReadId` (never moves backwards). */
+  async markDmsRead(username: string, lastReadId: number): Promise<void> {
+    await this.#enqueue({ kind: "dmRead", username, lastReadId });
+  }
+
+  /** PRAGMA synchronous as SQLite reports it: 1 = NORMAL, 2 = FULL. */
+  get synchronousLevel(): number {
+    return (
+      this.#db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()?.synchronous ?? -1
+    );
+  }
+
+  passwordHash(username: string): string | null {
+    return (
+      this.#db
+        .query<{ h: string }, { u: string }>(
+          "SELECT password_hash AS h FROM accounts WHERE username = $u",
+        )
+        .get({ u: username })?.h ?? null
+    );
+  }
+
+  accountNames(): string[] {
+    return this.#db
+      .query<{ u: string }, []>("SELECT username AS u FROM accounts")
+      .all()
+      .map((r) => r.u);
+  }
+
+  /** Highest post id (0 when there are none): the snapshot a listing is taken at. */
+  lastPostId(): number {
+    return this.#db.query<{ m: number | null }, []>("SELECT max(id) AS m FROM posts").get()?.m ?? 0;
+  }
+
+  /** Number of posts with afterId < id <= uptoId. */
+  countPosts(afterId: number, uptoId: number): number {
+    return (
+      this.#db
+        .query<{ n: number }, { a: number; u: number }>(
+          "SELECT count(*) AS n FROM posts WHERE id > $a AND id <= $u",
+        )
+        .get({ a: afterId, u: uptoId })?.n ?? 0
+    );
+  }
+
+  /** Up to `limit` posts with afterId < id <= uptoId, oldest first. */
+  posts(afterId: number, uptoId: number, limit: number): Post[] {
+    return this.#db
+      .query<Post, { a: number; u: number; l: number }>(
+        "SELECT id, author, body, created_ms AS createdMs FROM posts WHERE id > $a AND id <= $u ORDER BY id LIMIT $l",
+      )
+      .all({ a: afterId, u: uptoId, l: limit });
+  }
+
+  /** Same as posts() as positional rows [id, author, body, createdMs]: the fast path for `list`. */
+  postRows(afterId: number, uptoId: number, limit: number): [number, string, string, number][] {
+    return this.#db
+      .query<unknown, { a: number; u: number; l: number }>(
+        "SELECT id, author, body, created_ms FROM posts WHERE id > $a AND id <= $u ORDER BY id LIMIT $l",
+      )
+      .values({ a: afterId, u: uptoId, l: limit }) as [number, string, string, number][];
+  }
+
+  /** Direct messages to `recipient` with id > afterId, oldest first. */
+  dms(recipient: string, afterId = 0): DirectMessage[] {
+    return this.#db
+      .query<DirectMessage, { r: string; a: number }>(
+        "SELECT id, sender, recipient, body, created_ms AS createdMs FROM dms WHERE recipient = $r AND id > $a ORDER BY id",
+      )
+      .all({ r: recipient, a: afterId });
+  }
+
+  /** DMs to `username` newer than its read mark. */
+  unreadDmCount(username: string): number {
+    return (
+      this.#db
+        .query<{ n: number }, { u: string }>(
+          "SELECT count(*) AS n FROM dms WHERE recipient = $u AND id > coalesce((SELECT last_read_id FROM dm_reads WHERE username = $u), 0)",
+        )
+        .get({ u: username })?.n ?? 0
+    );
+  }
+
+  /** Resolves when every queued write has been committed. */
+  flush(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Commits what is queued, then closes the database (checkpointing the WAL). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #enqueue(write: Write): Promise<number> {
+    if (this.#closed) return Promise.reject(new BbsError("STORE_CLOSED", "store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // setImmediate: after every session that is ready this turn has queued its write.
+        setImmediate(() => this.#commit());
+      }
+    });
+  }
+
+  #commit(): void {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length > 0) {
+      let results: number[] | null = null;
+      try {
+        results = this.#db.transaction(() => batch.map((p) => this.#apply(p.write)))();
+      } catch {
+        // One bad write must not fail its neighbours: retry each in its own transaction.
+        results = null;
+      }
+      if (results) {
+        this.stats.commits += 1;
+        this.stats.writes += batch.length;
+        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? 0);
+      } else {
+        for (const p of batch) {
+          try {
+            const r = this.#db.transaction(() => this.#apply(p.write))();
+            this.stats.commits += 1;
+            this.stats.writes += 1;
+            p.resolve(r);
+          } catch (error) {
+            p.reject(error as Error);
+          }
+        }
+      }
+    }
+    if (this.#queue.length === 0) {
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const f of idle) f();
+    }
+  }
+}

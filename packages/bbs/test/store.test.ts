@@ -1,0 +1,134 @@
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BbsStore, MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../src/index.ts";
+import { tempDir } from "./helpers.ts";
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+describe("migrations", () => {
+  test("an empty database is brought to the newest version, once", () => {
+    const db = new Database(":memory:");
+    expect(schemaVersion(db)).toBe(0);
+    expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+  });
+
+  test("a later migration is applied on top of an existing file", () => {
+    const db = new Database(":memory:");
+    migrate(db);
+    const next = [
+      ...MIGRATIONS,
+      { version: SCHEMA_VERSION + 1, description: "x", sql: "ALTER TABLE posts ADD COLUMN x INT" },
+    ];
+    expect(migrate(db, next)).toEqual([SCHEMA_VERSION + 1]);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION + 1);
+    db.close();
+  });
+
+  test("a database newer than the code is refused", () => {
+    const db = new Database(":memory:");
+    migrate(db);
+    db.run("INSERT INTO schema_version (version, applied_ms) VALUES (999, 0)");
+    expect(() => migrate(db)).toThrow(/newer/);
+    db.close();
+  });
+});
+
+describe("BbsStore", () => {
+  test("writes queued in one turn are committed in one transaction, each caller resolved", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.addPost("ann", `p${i}`)),
+    );
+    expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(store.stats.commits).toBe(1);
+    expect(store.stats.maxBatch).toBe(50);
+    await store.addPost("bob", "later");
+    expect(store.stats.commits).toBe(2);
+    await store.close();
+  });
+
+  test("a write's promise resolves only after it is visible to readers", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    const p = store.addPost("ann", "hello");
+    expect(store.lastPostId()).toBe(0);
+    await p;
+    expect(store.posts(0, store.lastPostId(), 10).map((r) => r.body)).toEqual(["hello"]);
+    await store.close();
+  });
+
+  test("posts, DMs, read marks and accounts survive reopening the file", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, "nested", "bbs.sqlite");
+    const a = new BbsStore({ path, now: () => 1000 });
+    await Promise.all([
+      a.addPost("ann", "one"),
+      a.addDm("ann", "bob", "psst"),
+      a.addAccount("bob", "h"),
+    ]);
+    await a.markDmsRead("bob", 1);
+    expect(await a.addAccount("bob", "other")).toBe(false);
+    await a.close();
+    const b = new BbsStore({ path });
+    expect(b.posts(0, 100, 10)).toEqual([{ id: 1, author: "ann", body: "one", createdMs: 1000 }]);
+    expect(b.dms("bob").map((m) => [m.sender, m.body])).toEqual([["ann", "psst"]]);
+    expect(b.unreadDmCount("bob")).toBe(0);
+    expect(b.passwordHash("bob")).toBe("h");
+    await b.addDm("cy", "bob", "again");
+    expect(b.unreadDmCount("bob")).toBe(1);
+    await b.close();
+  });
+
+  test("the read mark never moves backwards", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    for (let i = 0; i < 3; i++) await store.addDm("a", "bob", `m${i}`);
+    await store.markDmsRead("bob", 3);
+    await store.markDmsRead("bob", 1);
+    expect(store.unreadDmCount("bob")).toBe(0);
+    await store.close();
+  });
+
+  test("WAL mode and the chosen synchronous level are in effect", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, "bbs.sqlite");
+    for (const [mode, level] of [
+      ["NORMAL", 1],
+      ["FULL", 2],
+    ] as const) {
+      const store = new BbsStore({ path, synchronous: mode });
+      expect(store.synchronousLevel).toBe(level);
+      await store.addPost("a", "b");
+      await store.close();
+    }
+    const db = new Database(path);
+    expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    db.close();
+  });
+
+  test("a write after close is rejected with STORE_CLOSED", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    await store.close();
+    expect(store.addPost("a", "b")).rejects.toMatchObject({ code: "STORE_CLOSED" });
+  });
+
+  test("close commits writes still queued", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, "bbs.sqlite");
+    const a = new BbsStore({ path });
+    const pending = a.addPost("ann", "queued");
+    await a.close();
+    expect(await pending).toBe(1);
+    const b = new BbsStore({ path });
+    expect(b.lastPostId()).toBe(1);
+    await b.close();
+  });
+});
