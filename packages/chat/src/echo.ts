@@ -1,0 +1,78 @@
+// Echo service (seed Exercise 1.1): every line comes back, unchanged or upper-cased (--upper).
+// Lines, so nc is a client; many clients at once; framing handles split lines, split UTF-8
+// characters, a last line without newline (answered, with a newline) and half-closed clients.
+import { type Listener, type Log, lines, listen, silentLog } from "@netkit/framing";
+
+export interface EchoServerOptions {
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0 lets the OS pick; read `port` on the result. @default 5001 */
+  port?: number;
+  /** Upper-case each line with Unicode rules (ß → SS), as the seed exercise does. @default false */
+  upper?: boolean;
+  /** Longest line, in bytes; a longer one is answered with an error line and dropped. @default 64 KiB */
+  maxLineBytes?: number;
+  /** Output allowed to wait for a client that stops reading. @default 1 MiB */
+  maxQueuedBytes?: number;
+  /** Disconnect a client that sends nothing for this long; 0 = never. @default 0 */
+  idleTimeoutMs?: number;
+  log?: Log;
+}
+
+export const ECHO_DEFAULTS = {
+  hostname: "127.0.0.1",
+  port: 5001,
+  upper: false,
+  maxLineBytes: 64 * 1024,
+  maxQueuedBytes: 1 << 20,
+  idleTimeoutMs: 0,
+} as const;
+
+export interface EchoServer {
+  readonly hostname: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the echo server. */
+export function serveEcho(options: EchoServerOptions = {}): EchoServer {
+  const log = options.log ?? silentLog;
+  const upper = options.upper ?? ECHO_DEFAULTS.upper;
+  const maxLineBytes = options.maxLineBytes ?? ECHO_DEFAULTS.maxLineBytes;
+  const peer = (c: { remoteAddress: string; remotePort: number }) =>
+    `${c.remoteAddress}:${c.remotePort}`;
+  const listener: Listener<string, string> = listen<string, string>({
+    hostname: options.hostname ?? ECHO_DEFAULTS.hostname,
+    port: options.port ?? ECHO_DEFAULTS.port,
+    protocol: lines({ maxLineBytes, oversize: "drop" }),
+    maxQueuedBytes: options.maxQueuedBytes ?? ECHO_DEFAULTS.maxQueuedBytes,
+    idleTimeoutMs: options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs,
+    log,
+    onConnection(conn) {
+      log({ event: "conn.open", peer: peer(conn) });
+    },
+    onMessage(conn, line) {
+      // toUpperCase applies Unicode's default full case mapping, independent of the locale.
+      conn.send(upper ? line.toUpperCase() : line);
+    },
+    onRecoverableError(conn, error) {
+      log({ level: "warn", event: "echo.line_too_long", peer: peer(conn), bytes: error.size });
+      conn.send(`error LINE_TOO_LONG: lines are limited to ${maxLineBytes} bytes; it was dropped`);
+    },
+    onClose(conn, error) {
+      log({
+        level: error ? "warn" : "info",
+        event: "conn.close",
+        peer: peer(conn),
+        bytesIn: conn.stats.bytesIn,
+        reason: (error as { code?: string } | undefined)?.code ?? error?.message,
+      });
+    },
+  });
+  log({ event: "echo.listening", host: listener.hostname, port: listener.port, upper });
+  return {
+    hostname: listener.hostname,
+    port: listener.port,
+    stop: () => listener.stop(true),
+  };
+}

@@ -1,0 +1,29 @@
+// ChatError: the one error class of @netkit/chat. Its `code` is the contract (and goes on the wire).
+
+export type ChatErrorCode =
+  | "NAME_TAKEN"
+  | "NAME_INVALID"
+  | "UNKNOWN_COMMAND"
+  | "BAD_COMMAND"
+  | "NO_SUCH_USER"
+  | "FLOOD"
+  | "LINE_TOO_LONG"
+  | "QUEUE_OVERFLOW"
+  | "IDLE_TIMEOUT"
+  | "TOO_MANY_CONNECTIONS"
+  | "SERVER_STOPPING";
+
+export class ChatError extends Error {
+  override readonly name = "ChatError";
+  constructor(
+    readonly code: ChatErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** The line a client sees: `error CODE: message`. */
+  toLine(): string {
+    return `error ${this.code}: ${this.message}`;
+  }
+}

@@ -1,0 +1,19 @@
+// @netkit/chat: the chat room (service), its line-protocol server and client, and the echo server.
+
+export { ECHO_DEFAULTS, type EchoServer, type EchoServerOptions, serveEcho } from "./echo.ts";
+// Errors
+export { ChatError, type ChatErrorCode } from "./errors.ts";
+// Service: room, names, flood limit, one client's session
+export { TokenBucket } from "./flood.ts";
+export { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
+export { type HistoryEntry, type Member, ROOM_DEFAULTS, Room, type RoomOptions } from "./room.ts";
+// Transports
+export { CHAT_DEFAULTS, type ChatServer, type ChatServerOptions, serveChat } from "./server.ts";
+export {
+  ASK_NAME,
+  ChatSession,
+  GREETING,
+  HELP_LINES,
+  SESSION_DEFAULTS,
+  type SessionOptions,
+} from "./session.ts";

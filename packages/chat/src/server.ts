@@ -1,0 +1,245 @@
+// Chat server transport: framing's line Connections in push mode, one ChatSession per peer.
+// Each broadcast line is encoded once (Room encode = encodeLine) and the same bytes go to every
+// receiver with sendBytes; framing coalesces each peer's sends into one write per event-loop turn.
+import {
+  type Connection,
+  encodeLine,
+  type FramingError,
+  type Listener,
+  type Log,
+  lines,
+  listen,
+  silentLog,
+} from "@netkit/framing";
+import { ChatError } from "./errors.ts";
+import { ROOM_DEFAULTS, Room } from "./room.ts";
+import { ChatSession, SESSION_DEFAULTS } from "./session.ts";
+
+export interface ChatServerOptions {
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0 lets the OS pick; read `port` on the result. @default 5002 */
+  port?: number;
+  /** Longest line a client may send, in bytes; a longer one is dropped with an error line. @default 4096 */
+  maxLineBytes?: number;
+  /** Output allowed to wait for a client that stops reading; past it, it is disconnected. @default 1 MiB */
+  maxQueuedBytes?: number;
+  /** Disconnect a client that sends nothing for this long; 0 = never. @default 0 */
+  idleTimeoutMs?: number;
+  /** Connections allowed from one IP address. @default 50 */
+  maxConnectionsPerAddress?: number;
+  /** Connections allowed in total. @default 10000 */
+  maxConnections?: number;
+  /** Flood limit: a burst of this many lines; 0 turns the limit off. @default 10 */
+  floodBurst?: number;
+  /** Flood limit: then this many lines per second; 0 turns the limit off. @default 5 */
+  floodLinesPerSecond?: number;
+  /** Messages replayed to a newcomer. @default 20 */
+  historySize?: number;
+  log?: Log;
+}
+
+export const CHAT_DEFAULTS = {
+  hostname: "127.0.0.1",
+  port: 5002,
+  maxLineBytes: 4096,
+  maxQueuedBytes: 1 << 20,
+  idleTimeoutMs: 0,
+  maxConnectionsPerAddress: 50,
+  maxConnections: 10_000,
+  floodBurst: SESSION_DEFAULTS.floodBurst,
+  floodLinesPerSecond: SESSION_DEFAULTS.floodLinesPerSecond,
+  historySize: ROOM_DEFAULTS.historySize,
+} as const;
+
+export interface ChatServer {
+  readonly hostname: string;
+  readonly port: number;
+  /** Names of the people in the room, in join order. */
+  names(): string[];
+  /** Open connections (named or not). */
+  readonly connectionCount: number;
+  /** Stops accepting, tells every client, closes them (flushing) and waits. */
+  stop(): Promise<void>;
+}
+
+type Conn = Connection<string, string>;
+
+interface Peer {
+  session: ChatSession<Uint8Array>;
+  lastInputMs: number;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  }
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** Why a connection ended, as the others see it in `* name left (reason)`. */
+function leaveReason(error: Error | undefined): string | undefined {
+  const code = (error as FramingError | undefined)?.code;
+  if (code === "QUEUE_OVERFLOW") return "disconnected: not reading its messages";
+  if (code === "IDLE_TIMEOUT") return "idle";
+  return error ? "connection lost" : undefined;
+}
+
+/** Starts the chat server. */
+export function serveChat(options: ChatServerOptions = {}): ChatServer {
+  const log = options.log ?? silentLog;
+  const maxLineBytes = positiveInteger(
+    "maxLineBytes",
+    options.maxLineBytes ?? CHAT_DEFAULTS.maxLineBytes,
+  );
+  const maxQueuedBytes = positiveInteger(
+    "maxQueuedBytes",
+    options.maxQueuedBytes ?? CHAT_DEFAULTS.maxQueuedBytes,
+  );
+  const idleTimeoutMs = nonNegativeInteger(
+    "idleTimeoutMs",
+    options.idleTimeoutMs ?? CHAT_DEFAULTS.idleTimeoutMs,
+  );
+  const perAddress = positiveInteger(
+    "maxConnectionsPerAddress",
+    options.maxConnectionsPerAddress ?? CHAT_DEFAULTS.maxConnectionsPerAddress,
+  );
+  const floodBurst = nonNegativeInteger(
+    "floodBurst",
+    options.floodBurst ?? CHAT_DEFAULTS.floodBurst,
+  );
+  const floodLinesPerSecond = nonNegativeInteger(
+    "floodLinesPerSecond",
+    options.floodLinesPerSecond ?? CHAT_DEFAULTS.floodLinesPerSecond,
+  );
+  const room = new Room<Uint8Array>({
+    encode: encodeLine,
+    historySize: options.historySize ?? CHAT_DEFAULTS.historySize,
+  });
+  const peers = new Map<Conn, Peer>();
+  const perAddressCount = new Map<string, number>();
+  const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
+
+  const listener: Listener<string, string> = listen<string, string>({
+    hostname: options.hostname ?? CHAT_DEFAULTS.hostname,
+    port: options.port ?? CHAT_DEFAULTS.port,
+    protocol: lines({ maxLineBytes, oversize: "drop" }),
+    maxQueuedBytes,
+    maxConnections: positiveInteger(
+      "maxConnections",
+      options.maxConnections ?? CHAT_DEFAULTS.maxConnections,
+    ),
+    rejectMessage: new ChatError("TOO_MANY_CONNECTIONS", "the server is full").toLine(),
+    log,
+    onConnection(conn) {
+      const address = conn.remoteAddress;
+      const count = (perAddressCount.get(address) ?? 0) + 1;
+      perAddressCount.set(address, count);
+      if (count > perAddress) {
+        log({
+          level: "warn",
+          event: "chat.refused",
+          peer: peerName(conn),
+          reason: "per-address cap",
+        });
+        conn.close(
+          new ChatError(
+            "TOO_MANY_CONNECTIONS",
+            `at most ${perAddress} connections from ${address} are allowed`,
+          ).toLine(),
+        );
+        return;
+      }
+      const session = new ChatSession<Uint8Array>({
+        room,
+        send: (bytes) => {
+          conn.sendBytes(bytes);
+        },
+        close: () => conn.close(),
+        floodBurst,
+        floodLinesPerSecond,
+        remote: peerName(conn),
+        log,
+      });
+      peers.set(conn, { session, lastInputMs: performance.now() });
+      log({ event: "conn.open", peer: peerName(conn) });
+      session.start();
+    },
+    onMessage(conn, line) {
+      const peer = peers.get(conn);
+      if (!peer) return;
+      peer.lastInputMs = performance.now();
+      peer.session.handleLine(line);
+    },
+    onRecoverableError(conn, error) {
+      const peer = peers.get(conn);
+      if (!peer || error.code !== "LINE_TOO_LONG") return;
+      peer.lastInputMs = performance.now();
+      log({ level: "warn", event: "chat.line_too_long", peer: peerName(conn), bytes: error.size });
+      peer.session.lineTooLong(maxLineBytes);
+    },
+    onClose(conn, error) {
+      const address = conn.remoteAddress;
+      const left = (perAddressCount.get(address) ?? 1) - 1;
+      if (left > 0) perAddressCount.set(address, left);
+      else perAddressCount.delete(address);
+      const peer = peers.get(conn);
+      if (!peer) return;
+      peers.delete(conn);
+      const reason = leaveReason(error);
+      log({
+        level: error ? "warn" : "info",
+        event: "conn.close",
+        peer: peerName(conn),
+        name: peer.session.name,
+        reason: (error as FramingError | undefined)?.code ?? error?.message,
+      });
+      // A close can fire synchronously inside a broadcast (a send that overflowed a slow
+      // reader's queue); announce the departure after that broadcast has finished.
+      queueMicrotask(() => peer.session.disconnected(reason));
+    },
+  });
+
+  // Idle timeout: one sweep for all peers, so the reason line can be sent before closing.
+  let sweep: ReturnType<typeof setInterval> | undefined;
+  if (idleTimeoutMs > 0) {
+    sweep = setInterval(
+      () => {
+        const now = performance.now();
+        for (const peer of peers.values()) {
+          if (now - peer.lastInputMs >= idleTimeoutMs) {
+            peer.session.kick(
+              new ChatError("IDLE_TIMEOUT", `nothing received for ${idleTimeoutMs} ms; goodbye`),
+            );
+          }
+        }
+      },
+      Math.max(10, Math.min(1000, Math.floor(idleTimeoutMs / 4))),
+    );
+  }
+
+  log({ event: "chat.listening", host: listener.hostname, port: listener.port });
+  return {
+    hostname: listener.hostname,
+    port: listener.port,
+    names: () => room.names(),
+    get connectionCount() {
+      return listener.connections.size;
+    },
+    async stop() {
+      clearInterval(sweep);
+      for (const peer of peers.values()) {
+        peer.session.kick(new ChatError("SERVER_STOPPING", "the server is shutting down"), false);
+      }
+      await listener.stop(true);
+      log({ event: "chat.stopped" });
+    },
+  };
+}
