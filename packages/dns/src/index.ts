@@ -81,3 +81,46 @@ export {
 } from "./constants.ts";
 // errors
 export { DnsError, type DnsErrorCode } from "./errors.ts";
+// name service, the seed's "DNS Server 1.0" (issue 4)
+export { type LookupNameOptions, lookupName } from "./names/client.ts";
+export {
+  NAME_SERVICE_DEFAULTS,
+  type NameService,
+  type NameServiceOptions,
+  startNameService,
+} from "./names/service.ts";
+// presentation (zone-file / dig text)
+export {
+  formatCharacterString,
+  formatGenericRdata,
+  formatQuestion,
+  formatRdata,
+  formatRecord,
+  toHex,
+} from "./presentation/format.ts";
+export {
+  parseRdata,
+  parseRecord,
+  parseTtl,
+  type RdataField,
+  type RdataToken,
+  tokenizePresentation,
+  unescapeString,
+} from "./presentation/parse.ts";
+// zones and authoritative answers (issue 4)
+export {
+  type Answer,
+  answerQuestion,
+  lookupAddress,
+  ZoneSet,
+  zoneLookup,
+} from "./server/answer.ts";
+export { ZoneSyntaxError } from "./zone/lexer.ts";
+export {
+  DEFAULT_ZONE_TEXT,
+  defaultZone,
+  type LoadZoneOptions,
+  loadZoneFile,
+  parseZone,
+} from "./zone/load.ts";
+export { buildZone, Zone } from "./zone/zone.ts";

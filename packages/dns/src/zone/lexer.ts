@@ -1,4 +1,5 @@
 // Master-file lexer (RFC 1035 §5.1): text -> logical entries of tokens, each with line and column.
+import { DnsError } from "../errors.ts";
 
 /** One token of a master file. `text` keeps backslash escapes as written (names need them raw). */
 export interface ZoneToken {
@@ -19,16 +20,15 @@ export interface ZoneEntry {
   line: number;
 }
 
-/** A syntax error at a position in a master file. */
-export class ZoneSyntaxError extends Error {
-  override readonly name = "ZoneSyntaxError";
+/** A master file that doesn't parse: a DnsError (code BAD_PRESENTATION) that knows where. */
+export class ZoneSyntaxError extends DnsError {
   constructor(
     readonly reason: string,
     readonly line: number,
     readonly column: number,
     readonly file = "",
   ) {
-    super(`${file ? `${file}:` : ""}${line}:${column}: ${reason}`);
+    super("BAD_PRESENTATION", `${file ? `${file}:` : ""}${line}:${column}: ${reason}`);
   }
 }
 

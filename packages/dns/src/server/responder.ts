@@ -1,0 +1,342 @@
+// Queries in wire form -> responses in wire form: header checks, EDNS (RFC 6891), truncation, answer cache.
+import { encodeMessage } from "../codec/message.ts";
+import { labelToText } from "../codec/name.ts";
+import type { Message, ResourceRecord } from "../codec/types.ts";
+import {
+  CLASSIC_UDP_BYTES,
+  DEFAULT_EDNS_UDP_BYTES,
+  HEADER_BYTES,
+  Rcode,
+  RecordType,
+} from "../constants.ts";
+import { nameKey } from "../zone/name.ts";
+import { answerQuestion, type ZoneSet } from "./answer.ts";
+
+/** Counters a server keeps (printed on SIGUSR1 by the CLI). */
+export interface ServerStats {
+  queries: number;
+  /** Datagrams or TCP messages dropped without an answer (no readable header, or a response). */
+  dropped: number;
+  /** Answers withheld by response rate limiting. */
+  rateLimited: number;
+  byRcode: Record<string, number>;
+  byTransport: { udp: number; tcp: number };
+  truncated: number;
+  axfr: number;
+}
+
+export function emptyStats(): ServerStats {
+  return {
+    queries: 0,
+    dropped: 0,
+    rateLimited: 0,
+    byRcode: {},
+    byTransport: { udp: 0, tcp: 0 },
+    truncated: 0,
+    axfr: 0,
+  };
+}
+
+/** A query as the hot path reads it: header fields and the one question, no allocation of records. */
+export interface ParsedQuery {
+  id: number;
+  flags: number;
+  opcode: number;
+  /** End of the question's name (offset of QTYPE). */
+  nameEnd: number;
+  /** End of the question section. */
+  questionEnd: number;
+  /** Lower-case presentation name, absolute. */
+  name: string;
+  qtype: number;
+  qclass: number;
+  /** The OPT record's fields, if the query had one. */
+  edns: { udpPayloadSize: number; version: number; dnssecOk: boolean } | null;
+  /** Why the query is malformed (FORMERR), if it is. */
+  formErr?: string;
+}
+
+/** A cached response: wire bytes with id 0 and the question in lower case, no OPT. */
+interface Template {
+  bytes: Uint8Array;
+  /** Length without the additional section (cut when only it doesn't fit, RFC 2181 §9). */
+  withoutAdditional: number;
+  rcode: number;
+}
+
+/** Bytes of the OPT record we append: root name, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
+const OPT_BYTES = 11;
+
+/** Reads header and question; returns null when there is no header to answer to (RFC 1035 §4.1.1). */
+export function parseQuery(q: Uint8Array): ParsedQuery | null {
+  if (q.length < HEADER_BYTES) return null;
+  const id = (q[0]! << 8) | q[1]!;
+  const flags = (q[2]! << 8) | q[3]!;
+  const parsed: ParsedQuery = {
+    id,
+    flags,
+    opcode: (flags >> 11) & 0xf,
+    nameEnd: HEADER_BYTES,
+    questionEnd: HEADER_BYTES,
+    name: "",
+    qtype: 0,
+    qclass: 0,
+    edns: null,
+  };
+  const qdcount = (q[4]! << 8) | q[5]!;
+  const ancount = (q[6]! << 8) | q[7]!;
+  const nscount = (q[8]! << 8) | q[9]!;
+  const arcount = (q[10]! << 8) | q[11]!;
+  if (qdcount !== 1) {
+    parsed.formErr = `${qdcount} questions`;
+    return parsed;
+  }
+  // The question name: plain labels only (a pointer has nothing earlier to point to).
+  let at = HEADER_BYTES;
+  let name = "";
+  for (;;) {
+    if (at >= q.length) return { ...parsed, formErr: "question runs past the message" };
+    const len = q[at]!;
+    if (len === 0) {
+      at++;
+      break;
+    }
+    if (len > 63) return { ...parsed, formErr: "bad label in the question" };
+    if (at + 1 + len > q.length) return { ...parsed, formErr: "question runs past the message" };
+    name += `${labelToText(q, at + 1, at + 1 + len).toLowerCase()}.`;
+    at += 1 + len;
+    if (at - HEADER_BYTES > 255) return { ...parsed, formErr: "question name over 255 bytes" };
+  }
+  parsed.nameEnd = at;
+  if (at + 4 > q.length) return { ...parsed, formErr: "question runs past the message" };
+  parsed.name = name === "" ? "." : name;
+  parsed.qtype = (q[at]! << 8) | q[at + 1]!;
+  parsed.qclass = (q[at + 2]! << 8) | q[at + 3]!;
+  at += 4;
+  parsed.questionEnd = at;
+  if (parsed.opcode !== 0) return parsed; // NOTIMP needs no more
+  if (ancount !== 0 || nscount !== 0)
+    return { ...parsed, formErr: "a query with answer or authority records" };
+  for (let i = 0; i < arcount; i++) {
+    const start = at;
+    // Owner name: labels and at most one final pointer.
+    for (;;) {
+      if (at >= q.length) return { ...parsed, formErr: "additional record runs past the message" };
+      const len = q[at]!;
+      if (len === 0) {
+        at++;
+        break;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        at += 2;
+        break;
+      }
+      if (len > 63) return { ...parsed, formErr: "bad label in an additional record" };
+      at += 1 + len;
+    }
+    if (at + 10 > q.length)
+      return { ...parsed, formErr: "additional record runs past the message" };
+    const type = (q[at]! << 8) | q[at + 1]!;
+    const cls = (q[at + 2]! << 8) | q[at + 3]!;
+    const rdlength = (q[at + 8]! << 8) | q[at + 9]!;
+    if (at + 10 + rdlength > q.length) return { ...parsed, formErr: "rdata runs past the message" };
+    if (type === RecordType.OPT) {
+      if (parsed.edns !== null) return { ...parsed, formErr: "two OPT records" };
+      if (at !== start + 1) return { ...parsed, formErr: "an OPT record not at the root" };
+      parsed.edns = {
+        udpPayloadSize: cls,
+        version: q[at + 5]!,
+        dnssecOk: (q[at + 6]! & 0x80) !== 0,
+      };
+    }
+    at += 10 + rdlength;
+  }
+  return parsed;
+}
+
+export interface ResponderOptions {
+  /** Largest UDP answer we send to an EDNS client. @default 1232 */
+  maxUdpBytes?: number;
+  /** Cached answers kept before the cache starts over. @default 20000 */
+  maxCachedAnswers?: number;
+}
+
+export const RESPONDER_DEFAULTS = {
+  maxUdpBytes: DEFAULT_EDNS_UDP_BYTES,
+  maxCachedAnswers: 20_000,
+} as const;
+
+/** Answers queries from a fixed set of zones; build a new one when the zones change. */
+export class Responder {
+  readonly zones: ZoneSet;
+  readonly maxUdpBytes: number;
+  readonly #maxCached: number;
+  readonly #cache = new Map<string, Template>();
+
+  constructor(zones: ZoneSet, options: ResponderOptions = {}) {
+    this.zones = zones;
+    this.maxUdpBytes = options.maxUdpBytes ?? RESPONDER_DEFAULTS.maxUdpBytes;
+    if (!Number.isInteger(this.maxUdpBytes) || this.maxUdpBytes < 512 || this.maxUdpBytes > 65535) {
+      throw new RangeError(`maxUdpBytes must be 512..65535, not ${this.maxUdpBytes}`);
+    }
+    this.#maxCached = options.maxCachedAnswers ?? RESPONDER_DEFAULTS.maxCachedAnswers;
+  }
+
+  /** The response template for a question, from the cache or freshly built. */
+  #template(p: ParsedQuery): Template {
+    const key = `${p.name}/${p.qtype}/${p.qclass}`;
+    const hit = this.#cache.get(key);
+    if (hit) return hit;
+    const answer = answerQuestion(this.zones, p.name, p.qtype, p.qclass);
+    const message = baseMessage(p, answer.rcode);
+    message.authoritative = answer.authoritative;
+    message.answers = answer.answers;
+    message.authorities = answer.authorities;
+    const withoutAdditional = encodeMessage(message).length;
+    message.additionals = answer.additionals;
+    const template = { bytes: encodeMessage(message), withoutAdditional, rcode: answer.rcode };
+    if (this.#cache.size >= this.#maxCached) this.#cache.clear();
+    this.#cache.set(key, template);
+    return template;
+  }
+
+  /**
+   * The response to one query, or null when it gets none (no readable header, or it is itself a
+   * response). `tcp` lifts the size limit. AXFR is the transport's business (see `transfer`).
+   */
+  respond(q: Uint8Array, p: ParsedQuery, tcp: boolean): Uint8Array {
+    if (p.formErr !== undefined) return errorResponse(q, p, Rcode.FORMERR);
+    if (p.opcode !== 0) return errorResponse(q, p, Rcode.NOTIMP);
+    if (p.edns && p.edns.version !== 0) return errorResponse(q, p, Rcode.BADVERS);
+    const t = this.#template(p);
+    const limit = tcp
+      ? 65535
+      : p.edns
+        ? Math.min(Math.max(p.edns.udpPayloadSize, CLASSIC_UDP_BYTES), this.maxUdpBytes)
+        : CLASSIC_UDP_BYTES;
+    const opt = p.edns ? OPT_BYTES : 0;
+    let length = t.bytes.length;
+    let truncated = false;
+    let dropAdditional = false;
+    if (length + opt > limit) {
+      if (t.withoutAdditional + opt <= limit) {
+        length = t.withoutAdditional;
+        dropAdditional = true;
+      } else {
+        length = p.questionEnd;
+        truncated = true;
+      }
+    }
+    const out = new Uint8Array(length + opt);
+    out.set(t.bytes.subarray(0, length));
+    out[0] = q[0]!;
+    out[1] = q[1]!;
+    // RD and CD are copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
+    out[2] = out[2]! | (q[2]! & 0x01) | (truncated ? 0x02 : 0);
+    out[3] = out[3]! | (q[3]! & 0x10);
+    // The question goes back with the client's letter case (same length: same labels).
+    out.set(q.subarray(HEADER_BYTES, p.nameEnd), HEADER_BYTES);
+    if (truncated) {
+      out[6] = out[7] = out[8] = out[9] = 0;
+    }
+    let arcount = truncated || dropAdditional ? 0 : (out[10]! << 8) | out[11]!;
+    if (p.edns) {
+      writeOpt(out, length, this.maxUdpBytes, 0);
+      arcount++;
+    }
+    out[10] = arcount >> 8;
+    out[11] = arcount & 0xff;
+    return out;
+  }
+
+  /** Messages of a zone transfer (RFC 5936): SOA, the rest, SOA; or a refusal. */
+  transfer(q: Uint8Array, p: ParsedQuery): Uint8Array[] {
+    const zone = this.zones.get(p.name);
+    if (!zone) {
+      return [
+        errorResponse(q, p, this.zones.find(nameKey(p.name)) ? Rcode.NOTAUTH : Rcode.REFUSED),
+      ];
+    }
+    const records: ResourceRecord[] = [...zone.records, zone.soa];
+    const out: Uint8Array[] = [];
+    // Each message carries the records that fit comfortably in a 16-bit TCP message.
+    let batch: ResourceRecord[] = [];
+    let estimate = 0;
+    const flush = () => {
+      const m = baseMessage(p, Rcode.NOERROR);
+      m.id = p.id;
+      m.authoritative = true;
+      m.answers = batch;
+      if (p.edns && out.length === 0) m.edns = ednsOf(this.maxUdpBytes);
+      const bytes = encodeMessage(m);
+      bytes.set(q.subarray(HEADER_BYTES, p.nameEnd), HEADER_BYTES);
+      out.push(bytes);
+      batch = [];
+      estimate = 0;
+    };
+    for (const rr of records) {
+      const size =
+        300 + (rr.data instanceof Uint8Array ? rr.data.length : JSON.stringify(rr.data).length);
+      if (estimate + size > 60_000 && batch.length > 0) flush();
+      batch.push(rr);
+      estimate += size;
+    }
+    flush();
+    return out;
+  }
+}
+
+function ednsOf(size: number): NonNullable<Message["edns"]> {
+  return { udpPayloadSize: size, version: 0, dnssecOk: false, flags: 0, options: [] };
+}
+
+function baseMessage(p: ParsedQuery, rcode: number): Message {
+  return {
+    id: 0,
+    isResponse: true,
+    opcode: p.opcode,
+    authoritative: false,
+    truncated: false,
+    recursionDesired: false,
+    recursionAvailable: false,
+    authenticData: false,
+    checkingDisabled: false,
+    rcode,
+    questions: [{ name: p.name, type: p.qtype, class: p.qclass }],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
+}
+
+/** Writes an OPT record at `at`: our payload size, the extended rcode bits, version 0. */
+function writeOpt(out: Uint8Array, at: number, size: number, extendedRcode: number): void {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = RecordType.OPT;
+  out[at + 3] = size >> 8;
+  out[at + 4] = size & 0xff;
+  out[at + 5] = extendedRcode;
+  out.fill(0, at + 6, at + 11);
+}
+
+/**
+ * A response carrying only an rcode: the header, the question when it could be read, and an
+ * OPT record when the query had one (BADVERS lives in its extended rcode, RFC 6891 §6.1.3).
+ */
+export function errorResponse(q: Uint8Array, p: ParsedQuery, rcode: number): Uint8Array {
+  const withQuestion = p.formErr === undefined && p.questionEnd > HEADER_BYTES;
+  const questionEnd = withQuestion ? p.questionEnd : HEADER_BYTES;
+  const edns = p.edns !== null && p.formErr === undefined;
+  const out = new Uint8Array(questionEnd + (edns ? OPT_BYTES : 0));
+  out.set(q.subarray(0, questionEnd));
+  out[2] = 0x80 | (q[2]! & 0x79); // QR, opcode and RD kept; AA and TC clear
+  out[3] = (q[3]! & 0x10) | (rcode & 0xf);
+  out[4] = 0;
+  out[5] = withQuestion ? 1 : 0;
+  out.fill(0, 6, 10);
+  out[10] = 0;
+  out[11] = edns ? 1 : 0;
+  if (edns) writeOpt(out, questionEnd, DEFAULT_EDNS_UDP_BYTES, rcode >> 4);
+  return out;
+}
