@@ -3,21 +3,14 @@ import { HEADER_BYTES, RecordClass, RecordType } from "../constants.ts";
 import { DnsError } from "../errors.ts";
 import { type NameCache, readName, writeName } from "./name.ts";
 import { decodeRdata, encodeRdata } from "./rdata.ts";
-import type {
-  Edns,
-  Message,
-  Question,
-  ResourceRecord,
-  TypedRecord,
-  TypedRecordName,
-} from "./types.ts";
+import type { Edns, Message, Question, ResourceRecord, TypedRecord } from "./types.ts";
 import { Writer } from "./writer.ts";
 
 /** Narrows a record to a typed kind: `if (isRecordType(rr, RecordType.MX)) rr.data.exchange`. */
-export function isRecordType<K extends TypedRecordName>(
+export function isRecordType<T extends TypedRecord["type"]>(
   rr: ResourceRecord,
-  type: (typeof RecordType)[K],
-): rr is ResourceRecord & TypedRecord<K> {
+  type: T,
+): rr is Extract<TypedRecord, { type: T }> {
   return rr.type === type && !(rr.data instanceof Uint8Array);
 }
 

@@ -266,9 +266,11 @@ export function readName(
       bound = bytes.length;
       continue;
     }
-    if (kind !== 0)
+    // 0x40..0x7f reads as a label of 64..127 bytes (or RFC 2673's retired extended labels).
+    if (kind === 0x40) throw new DnsError("LABEL_TOO_LONG", `label of ${len} bytes at ${pos}`);
+    if (kind !== 0) {
       throw new DnsError("BAD_LABEL_TYPE", `label type 0x${kind.toString(16)} at ${pos}`);
-    if (len > MAX_LABEL_BYTES) throw new DnsError("LABEL_TOO_LONG", `label of ${len} bytes`);
+    }
     wireBytes += len + 1;
     if (wireBytes > MAX_NAME_BYTES) {
       throw new DnsError("NAME_TOO_LONG", `name at ${offset} longer than ${MAX_NAME_BYTES}`);

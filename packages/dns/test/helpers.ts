@@ -1,0 +1,50 @@
+// Small test helpers: hex <-> bytes, a seeded PRNG, and a sample of every record type.
+import { parseRecord, type ResourceRecord } from "../src/index.ts";
+
+export function hex(text: string): Uint8Array {
+  const clean = text.replace(/#.*$/gm, "").replace(/\s+/g, "");
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function toHexString(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}
+
+/** mulberry32: small, fast, seedable; failures print the seed so they can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One record of every supported type (plus unknown types), in presentation form. */
+export const SAMPLE_RECORD_LINES = [
+  "example.com. 300 IN A 192.0.2.1",
+  "example.com. 300 IN AAAA 2001:db8::1",
+  "example.com. 300 IN AAAA ::ffff:192.0.2.7",
+  "example.com. 86400 IN NS ns1.example.com.",
+  "www.example.com. 300 IN CNAME example.com.",
+  "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300",
+  "1.2.0.192.in-addr.arpa. 300 IN PTR host.example.com.",
+  "example.com. 300 IN MX 10 mail.example.com.",
+  'example.com. 300 IN TXT "v=spf1 -all" "second string" "quote \\" and backslash \\\\" "\\000\\255"',
+  'example.com. 300 IN TXT ""',
+  "_sip._tcp.example.com. 300 IN SRV 10 60 5060 sip.example.com.",
+  "_sip._udp.example.com. 300 IN SRV 0 0 0 .",
+  'example.com. 300 IN CAA 0 issue "letsencrypt.org"',
+  'example.com. 300 IN CAA 128 iodef "mailto:security@example.com"',
+  "example.com. 300 IN TYPE65280 \\# 4 0A000001",
+  "example.com. 300 IN TYPE999 \\# 0",
+  "weird\\.label\\032x.example.com. 60 IN A 10.0.0.1",
+];
+
+export function sampleRecords(): ResourceRecord[] {
+  return SAMPLE_RECORD_LINES.map((l) => parseRecord(l));
+}
