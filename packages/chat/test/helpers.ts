@@ -58,7 +58,7 @@ class LineInbox {
         line = await this.next(Math.max(1, left));
       } catch (error) {
         throw new Error(
-          `waiting for ${match}: ${(error as Error).message}; got ${JSON.stringify(this.lines.slice(-10))}`,
+          `waiting for ${match}: ${(error as Error).message}; last lines ${JSON.stringify(this.lines.slice(-5).map((l) => l.slice(0, 120)))}`,
         );
       }
       if (typeof match === "string" ? line === match : match.test(line)) return line;
