@@ -2,6 +2,7 @@
 import type { Socket } from "bun";
 import { DEFAULT_MAX_INBOX_MESSAGES, DEFAULT_MAX_QUEUED_BYTES } from "./constants.ts";
 import { FramingError } from "./errors.ts";
+import { OutputBuffer } from "./output-buffer.ts";
 import type { MessageDecoder, Protocol } from "./protocol.ts";
 import { scheduleFlush } from "./write-scheduler.ts";
 
@@ -29,7 +30,10 @@ export interface ConnectionStats {
 
 /** Callbacks from the transport that owns the socket (listen or connect). */
 export interface ConnectionHooks<In, Out> {
-  /** Push mode: every message, synchronously, as it is decoded. Without it: pull mode. */
+  /**
+   * Push mode: every message, synchronously, as it is decoded. Without it: pull mode. A
+   * Uint8Array message may be a view of the socket's chunk: use it (or copy it) before returning.
+   */
   onMessage?: (connection: Connection<In, Out>, message: In) => void;
   /** A recoverable decode problem (a dropped over-long line). */
   onRecoverableError?: (connection: Connection<In, Out>, error: FramingError) => void;
@@ -61,14 +65,15 @@ export class Connection<In, Out> {
   readonly #idleTimeoutMs: number;
   readonly #closeTimeoutMs: number;
 
-  /** Encoded messages sent this turn, not yet handed to the socket. */
-  #batch: Uint8Array[] = [];
-  #batchBytes = 0;
-  /** Bytes the kernel did not take yet; flushed on `drain`. */
-  #unsent: Uint8Array | null = null;
+  /** Encoded messages not yet taken by the kernel: this turn's sends and what waits for `drain`. */
+  readonly #out = new OutputBuffer();
+  /** True while the kernel's buffer is full; `drain` resumes writing. */
+  #blocked = false;
   #flushPending = false;
   #drainWaiters: (() => void)[] = [];
 
+  /** Recoverable decode errors of the current chunk, with their place among its messages. */
+  #recoverable: { error: FramingError; index: number }[] = [];
   #inbox: In[] = [];
   #inboxHead = 0;
   #waiters: Waiter<In>[] = [];
@@ -99,7 +104,8 @@ export class Connection<In, Out> {
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = (socket as { remotePort?: number }).remotePort ?? 0;
     this.#decoder = protocol.createDecoder({
-      onRecoverable: (error) => this.#hooks.onRecoverableError?.(this, error),
+      consumedAtOnce: hooks.onMessage !== undefined,
+      onRecoverable: (error, index) => this.#recoverable.push({ error, index }),
     });
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -123,13 +129,17 @@ export class Connection<In, Out> {
 
   /** Bytes waiting to be written to this peer. */
   get queuedBytes(): number {
-    return this.#batchBytes + (this.#unsent?.length ?? 0);
+    return this.#out.length;
   }
 
   /** Encodes and queues one message. False if the connection is closed or just overflowed. */
   send(message: Out): boolean {
     if (this.#state !== "open" || this.#halfClose) return false;
-    return this.#enqueue(this.#protocol.encode(message));
+    const encodeInto = this.#protocol.encodeInto;
+    if (!encodeInto) return this.#enqueue(this.#protocol.encode(message));
+    const before = this.#out.length;
+    encodeInto(message, this.#out);
+    return this.#accept(this.#out.length - before);
   }
 
   /** Queues bytes already encoded for this protocol (encode once, send to many). */
@@ -198,7 +208,8 @@ export class Connection<In, Out> {
       this.#fail(error as Error, false);
       return;
     }
-    this.#deliver(messages);
+    if (this.#recoverable.length > 0) this.#deliverInterleaved(messages);
+    else this.#deliver(messages);
     const failure = this.#decoder.failure;
     if (failure) this.#fail(failure, false);
   }
@@ -224,6 +235,7 @@ export class Connection<In, Out> {
 
   /** @internal socket `drain` */
   handleDrain(): void {
+    this.#blocked = false;
     this.#writeOut();
   }
 
@@ -234,9 +246,7 @@ export class Connection<In, Out> {
     this.#error ??= error;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#closeTimer);
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#unsent = null;
+    this.#out.clear();
     this.#wakeWaiters();
     this.#wakeDrainWaiters();
     this.#resolveClosed(this.#error ? { error: this.#error } : {});
@@ -251,18 +261,24 @@ export class Connection<In, Out> {
   // ---- internals -----------------------------------------------------------------------------
 
   #enqueue(bytes: Uint8Array): boolean {
-    if (this.queuedBytes + bytes.length > this.#maxQueuedBytes) {
+    this.#out.append(bytes);
+    return this.#accept(bytes.length);
+  }
+
+  /** Checks the queue limit after `size` bytes were appended, then schedules the flush. */
+  #accept(size: number): boolean {
+    const queued = this.#out.length;
+    if (queued > this.#maxQueuedBytes) {
       const error = new FramingError(
         "QUEUE_OVERFLOW",
-        `peer is not reading: ${this.queuedBytes + bytes.length} bytes queued, limit ${this.#maxQueuedBytes}`,
-        this.queuedBytes + bytes.length,
+        `peer is not reading: ${queued} bytes queued, limit ${this.#maxQueuedBytes}`,
+        queued,
         this.#maxQueuedBytes,
       );
       this.#fail(error, true);
       return false;
     }
-    this.#batch.push(bytes);
-    this.#batchBytes += bytes.length;
+    void size;
     this.stats.messagesOut++;
     this.#requestFlush();
     return true;
@@ -276,23 +292,17 @@ export class Connection<In, Out> {
 
   /** Writes what the kernel takes; the rest waits for `drain`. Finishes a close when empty. */
   #writeOut(): void {
-    if (this.#state === "closed") return;
-    for (;;) {
-      if (!this.#unsent) {
-        if (this.#batch.length === 0) break;
-        this.#unsent =
-          this.#batch.length === 1 ? this.#batch[0]! : concat(this.#batch, this.#batchBytes);
-        this.#batch = [];
-        this.#batchBytes = 0;
-      }
-      const written = this.#socket.write(this.#unsent);
+    if (this.#state === "closed" || this.#blocked) return;
+    if (this.#out.length > 0) {
+      const pending = this.#out.pending();
+      const written = this.#socket.write(pending);
       if (written < 0) return; // the socket is closing; `close` follows
       this.stats.bytesOut += written;
-      if (written < this.#unsent.length) {
-        this.#unsent = this.#unsent.subarray(written);
-        return; // wait for drain
+      this.#out.consume(written);
+      if (written < pending.length) {
+        this.#blocked = true;
+        return; // the rest waits for drain
       }
-      this.#unsent = null;
     }
     this.#wakeDrainWaiters();
     if (this.#state === "closing") {
@@ -323,6 +333,20 @@ export class Connection<In, Out> {
       this.#paused = true;
       this.#socket.pause();
     }
+  }
+
+  /** Delivers messages and the recoverable errors between them in stream order. */
+  #deliverInterleaved(messages: In[]): void {
+    const errors = this.#recoverable;
+    this.#recoverable = [];
+    let from = 0;
+    for (const { error, index } of errors) {
+      this.#deliver(messages.slice(from, index));
+      from = index;
+      if (this.#state === "closed") return;
+      this.#hooks.onRecoverableError?.(this, error);
+    }
+    this.#deliver(messages.slice(from));
   }
 
   #take(): In {
@@ -363,9 +387,7 @@ export class Connection<In, Out> {
     if (this.#state === "closed") return;
     this.#error ??= error;
     if (now) {
-      this.#batch = [];
-      this.#batchBytes = 0;
-      this.#unsent = null;
+      this.#out.clear();
       this.#socket.end();
       this.handleClose(error);
     } else {
@@ -388,14 +410,4 @@ export class Connection<In, Out> {
       }
     }, delayMs);
   }
-}
-
-function concat(pieces: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }

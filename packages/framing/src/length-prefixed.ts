@@ -1,10 +1,10 @@
 // Length-prefixed frames: a u32 big-endian payload length, then the payload (the BBS and name service wire).
 import { DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, MAX_ENCODABLE_FRAME_BYTES } from "./constants.ts";
 import { FramingError } from "./errors.ts";
+import type { OutputBuffer } from "./output-buffer.ts";
 import { encodeText } from "./utf8.ts";
 
-/** Encodes one frame; a string payload is sent as UTF-8. */
-export function encodeFrame(payload: Uint8Array | string): Uint8Array {
+function payloadBytes(payload: Uint8Array | string): Uint8Array {
   const body = typeof payload === "string" ? encodeText(payload) : payload;
   if (body.length > MAX_ENCODABLE_FRAME_BYTES) {
     throw new FramingError(
@@ -14,19 +14,42 @@ export function encodeFrame(payload: Uint8Array | string): Uint8Array {
       MAX_ENCODABLE_FRAME_BYTES,
     );
   }
-  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  return body;
+}
+
+function writeFrame(body: Uint8Array, target: Uint8Array, offset: number): void {
   const size = body.length;
-  frame[0] = size >>> 24;
-  frame[1] = (size >>> 16) & 0xff;
-  frame[2] = (size >>> 8) & 0xff;
-  frame[3] = size & 0xff;
-  frame.set(body, HEADER_BYTES);
+  target[offset] = size >>> 24;
+  target[offset + 1] = (size >>> 16) & 0xff;
+  target[offset + 2] = (size >>> 8) & 0xff;
+  target[offset + 3] = size & 0xff;
+  target.set(body, offset + HEADER_BYTES);
+}
+
+/** Encodes one frame; a string payload is sent as UTF-8. */
+export function encodeFrame(payload: Uint8Array | string): Uint8Array {
+  const body = payloadBytes(payload);
+  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  writeFrame(body, frame, 0);
   return frame;
+}
+
+/** Encodes one frame straight into an output buffer (one copy of the payload). */
+export function encodeFrameInto(payload: Uint8Array | string, out: OutputBuffer): void {
+  const body = payloadBytes(payload);
+  const { bytes, offset } = out.reserve(HEADER_BYTES + body.length);
+  writeFrame(body, bytes, offset);
 }
 
 export interface FrameDecoderOptions {
   /** Largest payload accepted; a bigger length prefix throws FRAME_TOO_LARGE at once. @default 1 MiB */
   maxFrameBytes?: number;
+  /**
+   * Copy frames that lie inside one chunk (true), or hand out views of the chunk (false: one copy
+   * fewer, for consumers that use each frame before the next chunk, such as push-mode handlers).
+   * @default true
+   */
+  copy?: boolean;
 }
 
 /**
@@ -36,6 +59,7 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
+  readonly #copy: boolean;
   /** Pieces of the incomplete frame at the end of the stream so far (copies: chunks may be reused). */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
@@ -52,6 +76,7 @@ export class FrameDecoder {
       );
     }
     this.maxFrameBytes = max;
+    this.#copy = options.copy ?? true;
   }
 
   /** Bytes held for a frame that is not complete yet. */
@@ -99,7 +124,9 @@ export class FrameDecoder {
       this.#check(size);
       const start = offset + HEADER_BYTES;
       if (end - start < size) break;
-      frames.push(chunk.slice(start, start + size));
+      frames.push(
+        this.#copy ? chunk.slice(start, start + size) : chunk.subarray(start, start + size),
+      );
       offset = start + size;
     }
     if (offset < end) this.#stash(chunk.slice(offset));

@@ -16,9 +16,10 @@ export interface LineDecoderOptions {
   maxLineBytes?: number;
   /**
    * Called for an over-long line instead of throwing: the line is dropped up to its LF and
-   * decoding carries on (the chat room keeps such a peer connected).
+   * decoding carries on (the chat room keeps such a peer connected). `index` is how many of the
+   * lines the current `push()` returns come before the dropped one, so callers can keep order.
    */
-  onOversize?: (error: FramingError) => void;
+  onOversize?: (error: FramingError, index: number) => void;
 }
 
 /**
@@ -29,11 +30,13 @@ export interface LineDecoderOptions {
  */
 export class LineDecoder {
   readonly maxLineBytes: number;
-  readonly #onOversize: ((error: FramingError) => void) | undefined;
+  readonly #onOversize: ((error: FramingError, index: number) => void) | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /** True while dropping the rest of an over-long line up to its LF. */
   #discarding = false;
+  /** The array the current push() fills (for the index given to onOversize). */
+  #out: string[] = [];
   /** Without onOversize: the limit error met after some lines of a chunk, thrown next call. */
   #failure: FramingError | undefined;
 
@@ -72,6 +75,7 @@ export class LineDecoder {
   }
 
   #decode(chunk: Uint8Array, lines: string[]): void {
+    this.#out = lines;
     let start = 0;
     while (start < chunk.length) {
       const lf = chunk.indexOf(LF, start);
@@ -165,7 +169,7 @@ export class LineDecoder {
       this.maxLineBytes,
     );
     if (!this.#onOversize) throw error;
-    this.#onOversize(error);
+    this.#onOversize(error, this.#out.length);
   }
 }
 

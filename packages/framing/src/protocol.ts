@@ -1,7 +1,13 @@
 // Protocols: how a Connection turns bytes into messages and messages into bytes.
 import type { FramingError } from "./errors.ts";
-import { encodeFrame, FrameDecoder, type FrameDecoderOptions } from "./length-prefixed.ts";
+import {
+  encodeFrame,
+  encodeFrameInto,
+  FrameDecoder,
+  type FrameDecoderOptions,
+} from "./length-prefixed.ts";
 import { encodeLine, LineDecoder } from "./lines.ts";
+import type { OutputBuffer } from "./output-buffer.ts";
 
 /** A streaming decoder: any chunking in, whole messages out. */
 export interface MessageDecoder<In> {
@@ -14,13 +20,20 @@ export interface MessageDecoder<In> {
 
 /** Hooks a Connection gives its decoder. */
 export interface DecoderContext {
-  /** A recoverable problem (an over-long line that was dropped): the connection stays open. */
-  onRecoverable(error: FramingError): void;
+  /** True when each message is consumed before the next chunk arrives (push mode): views are safe. */
+  consumedAtOnce: boolean;
+  /**
+   * A recoverable problem (an over-long line that was dropped): the connection stays open.
+   * `index`: how many messages of the current push() come before it.
+   */
+  onRecoverable(error: FramingError, index: number): void;
 }
 
 export interface Protocol<In, Out> {
   createDecoder(context: DecoderContext): MessageDecoder<In>;
   encode(message: Out): Uint8Array;
+  /** Optional: encode straight into a connection's output buffer (saves a copy per message). */
+  encodeInto?(message: Out, out: OutputBuffer): void;
 }
 
 /** Length-prefixed frames (u32 big-endian length + payload); strings are sent as UTF-8. */
@@ -29,8 +42,8 @@ export function frames(
 ): Protocol<Uint8Array, Uint8Array | string> {
   new FrameDecoder(options); // validates the options once, at construction
   return {
-    createDecoder() {
-      const decoder = new FrameDecoder(options);
+    createDecoder(context) {
+      const decoder = new FrameDecoder({ ...options, copy: !context.consumedAtOnce });
       return {
         push: (chunk) => decoder.push(chunk),
         finish: () => {
@@ -43,6 +56,7 @@ export function frames(
       };
     },
     encode: encodeFrame,
+    encodeInto: encodeFrameInto,
   };
 }
 
