@@ -1,0 +1,310 @@
+// The authoritative server's transports: UDP and TCP on one port (RFC 1035 §4.2, RFC 7766), over Bun sockets.
+import {
+  type Connection,
+  type Log,
+  listen,
+  type MessageDecoder,
+  type Protocol,
+  silentLog,
+} from "@netkit/framing";
+import { DEFAULT_EDNS_UDP_BYTES, Rcode, RecordType, rcodeName, typeName } from "../constants.ts";
+import type { Zone } from "../zone/zone.ts";
+import { ZoneSet } from "./answer.ts";
+import {
+  emptyStats,
+  errorResponse,
+  type ParsedQuery,
+  parseQuery,
+  Responder,
+  type ServerStats,
+} from "./responder.ts";
+
+/** Defaults of startDnsServer (the CLI's --help shows these). */
+export const DNS_SERVER_DEFAULTS = {
+  hostname: "127.0.0.1",
+  /** An unprivileged stand-in for 53. */
+  port: 10053,
+  /** Largest UDP answer to an EDNS client (DNS Flag Day 2020). */
+  maxUdpBytes: DEFAULT_EDNS_UDP_BYTES,
+  /** RFC 7766 §6.2.3: close idle TCP connections; seconds, not minutes. */
+  tcpIdleTimeoutMs: 10_000,
+  maxTcpConnections: 256,
+  /** Queries answered on one TCP connection before it is closed (miekg/dns uses 128). */
+  maxTcpQueriesPerConnection: 1000,
+  /** Answers queued for a TCP peer that doesn't read, before it is cut off. */
+  maxTcpQueuedBytes: 1 << 20,
+  /** Who may AXFR: addresses, or "any". */
+  axfrAllow: ["127.0.0.1", "::1", "::ffff:127.0.0.1"] as readonly string[],
+  /** UDP answers per second per /24 (IPv6: /56); 0 turns response rate limiting off. */
+  rrlPerSecond: 0,
+} as const;
+
+export interface DnsServerOptions {
+  zones: ZoneSet | Iterable<Zone>;
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** UDP and TCP; 0 picks a port free for both. @default 10053 */
+  port?: number;
+  /** @default 1232 */
+  maxUdpBytes?: number;
+  /** @default 10000 */
+  tcpIdleTimeoutMs?: number;
+  /** @default 256 */
+  maxTcpConnections?: number;
+  /** @default 1000 */
+  maxTcpQueriesPerConnection?: number;
+  /** @default 1 MiB */
+  maxTcpQueuedBytes?: number;
+  /** @default loopback only */
+  axfrAllow?: readonly string[] | "any";
+  /** @default 0 (off) */
+  rrlPerSecond?: number;
+  log?: Log;
+  /** Log one debug event per query (client, name, type, rcode, microseconds). @default false */
+  logQueries?: boolean;
+}
+
+export interface DnsServer {
+  readonly hostname: string;
+  readonly port: number;
+  /** The zones being served now. */
+  readonly zones: ZoneSet;
+  /** Swaps in new zones; queries in flight finish on the old ones, none are dropped. */
+  reload(zones: ZoneSet | Iterable<Zone>): void;
+  /** A copy of the counters. */
+  stats(): ServerStats;
+  stop(): Promise<void>;
+}
+
+/** DNS over TCP: each message carries a 2-byte length prefix (RFC 1035 §4.2.2). */
+export function dnsTcp(): Protocol<Uint8Array, Uint8Array> {
+  return {
+    createDecoder(): MessageDecoder<Uint8Array> {
+      let buffered = new Uint8Array(0);
+      return {
+        push(chunk) {
+          let buf = chunk;
+          if (buffered.length > 0) {
+            buf = new Uint8Array(buffered.length + chunk.length);
+            buf.set(buffered);
+            buf.set(chunk, buffered.length);
+          }
+          const out: Uint8Array[] = [];
+          let at = 0;
+          while (buf.length - at >= 2) {
+            const size = (buf[at]! << 8) | buf[at + 1]!;
+            if (buf.length - at - 2 < size) break;
+            out.push(buf.slice(at + 2, at + 2 + size));
+            at += 2 + size;
+          }
+          buffered = buf.slice(at);
+          return out;
+        },
+        finish() {
+          return [];
+        },
+      };
+    },
+    encode(message) {
+      const out = new Uint8Array(message.length + 2);
+      out[0] = message.length >> 8;
+      out[1] = message.length & 0xff;
+      out.set(message, 2);
+      return out;
+    },
+  };
+}
+
+function toZoneSet(zones: ZoneSet | Iterable<Zone>): ZoneSet {
+  return zones instanceof ZoneSet ? zones : new ZoneSet(zones);
+}
+
+/** The RRL bucket of an address: its /24, or /56 for IPv6. */
+function rrlBucket(address: string): string {
+  if (address.includes(":")) return address.split(":").slice(0, 4).join(":").slice(0, 14);
+  const i = address.lastIndexOf(".");
+  return i < 0 ? address : address.slice(0, i);
+}
+
+/** Starts the server on UDP and TCP at the same port. */
+export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
+  const log = options.log ?? silentLog;
+  const logQueries = options.logQueries ?? false;
+  const hostname = options.hostname ?? DNS_SERVER_DEFAULTS.hostname;
+  const maxUdpBytes = options.maxUdpBytes ?? DNS_SERVER_DEFAULTS.maxUdpBytes;
+  const maxQueries =
+    options.maxTcpQueriesPerConnection ?? DNS_SERVER_DEFAULTS.maxTcpQueriesPerConnection;
+  const axfrAllow = options.axfrAllow ?? DNS_SERVER_DEFAULTS.axfrAllow;
+  const rrlPerSecond = options.rrlPerSecond ?? DNS_SERVER_DEFAULTS.rrlPerSecond;
+  if (!Number.isInteger(rrlPerSecond) || rrlPerSecond < 0)
+    throw new RangeError(`bad rrlPerSecond: ${rrlPerSecond}`);
+  let responder = new Responder(toZoneSet(options.zones), { maxUdpBytes });
+  const stats = emptyStats();
+  const rrl = new Map<string, number>();
+  let rrlSecond = 0;
+
+  const count = (rcode: number, transport: "udp" | "tcp") => {
+    stats.queries++;
+    stats.byTransport[transport]++;
+    const name = rcodeName(rcode);
+    stats.byRcode[name] = (stats.byRcode[name] ?? 0) + 1;
+  };
+  const logQuery = (
+    client: string,
+    p: ParsedQuery,
+    rcode: number,
+    transport: string,
+    start: number,
+  ) => {
+    log({
+      level: "debug",
+      event: "query",
+      client,
+      transport,
+      name: p.name || undefined,
+      type: p.qtype ? typeName(p.qtype) : undefined,
+      rcode: rcodeName(rcode),
+      us: Math.round((performance.now() - start) * 1000),
+    });
+  };
+  /** The rcode of a response we built (header bits plus the OPT's extended bits are not needed here). */
+  const rcodeOf = (r: Uint8Array) => r[3]! & 0xf;
+
+  const answerTcp = (conn: Connection<Uint8Array, Uint8Array>, q: Uint8Array) => {
+    const start = logQueries ? performance.now() : 0;
+    const p = parseQuery(q);
+    if (p === null || (p.flags & 0x8000) !== 0) {
+      stats.dropped++;
+      conn.destroy(); // no header, or a response: this peer isn't speaking DNS to us
+      return;
+    }
+    let rcode: number;
+    if (
+      p.formErr === undefined &&
+      p.opcode === 0 &&
+      (p.qtype === RecordType.AXFR || p.qtype === RecordType.IXFR)
+    ) {
+      const allowed = axfrAllow === "any" || axfrAllow.includes(conn.remoteAddress);
+      const messages = allowed ? responder.transfer(q, p) : [errorResponse(q, p, Rcode.REFUSED)];
+      for (const m of messages) conn.send(m);
+      rcode = rcodeOf(messages[0]!);
+      if (allowed && rcode === Rcode.NOERROR) {
+        stats.axfr++;
+        log({ event: "axfr", client: conn.remoteAddress, zone: p.name, messages: messages.length });
+      }
+    } else {
+      const r = responder.respond(q, p, true);
+      conn.send(r);
+      rcode =
+        rcodeOf(r) |
+        (p.edns && p.edns.version !== 0 && p.formErr === undefined ? Rcode.BADVERS : 0);
+    }
+    count(rcode, "tcp");
+    if (logQueries) logQuery(`${conn.remoteAddress}:${conn.remotePort}`, p, rcode, "tcp", start);
+    if (conn.stats.messagesIn >= maxQueries) conn.close();
+  };
+
+  const requestedPort = options.port ?? DNS_SERVER_DEFAULTS.port;
+  const startTcp = () =>
+    listen<Uint8Array, Uint8Array>({
+      hostname,
+      port: requestedPort,
+      protocol: dnsTcp(),
+      maxConnections: options.maxTcpConnections ?? DNS_SERVER_DEFAULTS.maxTcpConnections,
+      idleTimeoutMs: options.tcpIdleTimeoutMs ?? DNS_SERVER_DEFAULTS.tcpIdleTimeoutMs,
+      maxQueuedBytes: options.maxTcpQueuedBytes ?? DNS_SERVER_DEFAULTS.maxTcpQueuedBytes,
+      log,
+      onConnection() {},
+      onMessage: answerTcp,
+    });
+
+  const startUdp = (port: number) =>
+    Bun.udpSocket({
+      hostname,
+      port,
+      socket: {
+        data(sock, buf, port, address) {
+          const start = logQueries ? performance.now() : 0;
+          const p = parseQuery(buf);
+          if (p === null || (p.flags & 0x8000) !== 0) {
+            stats.dropped++; // replying to garbage or to responses only amplifies attacks
+            return;
+          }
+          if (rrlPerSecond > 0) {
+            const now = Math.floor(Date.now() / 1000);
+            if (now !== rrlSecond) {
+              rrl.clear();
+              rrlSecond = now;
+            }
+            const bucket = rrlBucket(address);
+            const n = (rrl.get(bucket) ?? 0) + 1;
+            rrl.set(bucket, n);
+            if (n > rrlPerSecond) {
+              stats.rateLimited++;
+              return;
+            }
+          }
+          let r: Uint8Array;
+          if (
+            p.formErr === undefined &&
+            p.opcode === 0 &&
+            (p.qtype === RecordType.AXFR || p.qtype === RecordType.IXFR)
+          ) {
+            // Zone transfers need TCP (RFC 5936 §4.2): say so with TC on an empty answer.
+            r = errorResponse(buf, p, Rcode.NOERROR);
+            r[2] = r[2]! | 0x02;
+          } else {
+            r = responder.respond(buf, p, false);
+          }
+          if ((r[2]! & 0x02) !== 0) stats.truncated++;
+          sock.send(r, port, address);
+          const rcode =
+            (r[3]! & 0xf) |
+            (p.edns && p.edns.version !== 0 && p.formErr === undefined ? Rcode.BADVERS : 0);
+          count(rcode, "udp");
+          if (logQueries) logQuery(`${address}:${port}`, p, rcode, "udp", start);
+        },
+        error(error: unknown) {
+          log({ level: "warn", event: "udp.error", error: String(error) });
+        },
+      },
+    });
+
+  // One port for both: with port 0 the TCP port the OS picked may be taken for UDP; try again.
+  let tcp = startTcp();
+  let udp: { close(): void } | undefined;
+  for (let attempt = 1; udp === undefined; attempt++) {
+    try {
+      udp = await startUdp(tcp.port);
+    } catch (error) {
+      await tcp.stop(true);
+      if (requestedPort !== 0 || attempt >= 5) throw error;
+      tcp = startTcp();
+    }
+  }
+  const udpSocket = udp;
+  log({
+    event: "dns.listening",
+    hostname,
+    port: tcp.port,
+    zones: [...responder.zones].map((z) => z.origin),
+  });
+
+  return {
+    hostname,
+    port: tcp.port,
+    get zones() {
+      return responder.zones;
+    },
+    reload(zones) {
+      responder = new Responder(toZoneSet(zones), { maxUdpBytes });
+    },
+    stats() {
+      return structuredClone(stats);
+    },
+    async stop() {
+      udpSocket.close();
+      await tcp.stop(true);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Test helpers for the server: raw UDP and TCP DNS clients on loopback.
+import { expect } from "bun:test";
+import { readFileSync } from "node:fs";
+import {
+  createQuery,
+  decodeMessage,
+  encodeMessage,
+  type QueryOptions,
+} from "../src/codec/message.ts";
+import type { Message } from "../src/codec/types.ts";
+import { defaultZone, parseZone } from "../src/zone/load.ts";
+import type { Zone } from "../src/zone/zone.ts";
+
+export const FIXTURE_ZONE = `${import.meta.dir}/fixtures/example.test.zone`;
+
+export function fixtureZones(): Zone[] {
+  return [parseZone(readFileSync(FIXTURE_ZONE, "utf8"), { file: FIXTURE_ZONE }), defaultZone()];
+}
+
+/** Sends one datagram and waits up to `timeoutMs` for one reply; null when none came. */
+export async function udpExchange(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 1000,
+): Promise<Uint8Array | null> {
+  let resolve!: (b: Uint8Array | null) => void;
+  const reply = new Promise<Uint8Array | null>((r) => {
+    resolve = r;
+  });
+  const sock = await Bun.udpSocket({
+    connect: { hostname: "127.0.0.1", port },
+    socket: {
+      data(_s, buf) {
+        resolve(new Uint8Array(buf));
+      },
+    },
+  });
+  sock.send(bytes);
+  const timer = setTimeout(() => resolve(null), timeoutMs);
+  try {
+    return await reply;
+  } finally {
+    clearTimeout(timer);
+    sock.close();
+  }
+}
+
+export function query(name: string, type: number, options: QueryOptions = {}): Uint8Array {
+  return encodeMessage(createQuery(name, type, { recursionDesired: false, ...options }));
+}
+
+export async function udpQuery(
+  port: number,
+  name: string,
+  type: number,
+  options: QueryOptions = {},
+): Promise<Message> {
+  const reply = await udpExchange(port, query(name, type, options));
+  expect(reply).not.toBeNull();
+  return decodeMessage(reply as Uint8Array);
+}
+
+/** A TCP client: write raw bytes, collect length-prefixed messages. */
+export async function tcpClient(port: number) {
+  const messages: Uint8Array[] = [];
+  let buffered = new Uint8Array(0);
+  let closed = false;
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      binaryType: "uint8array",
+      data(_s, chunk: Uint8Array) {
+        const all = new Uint8Array(buffered.length + chunk.length);
+        all.set(buffered);
+        all.set(chunk, buffered.length);
+        let at = 0;
+        while (all.length - at >= 2) {
+          const size = (all[at]! << 8) | all[at + 1]!;
+          if (all.length - at - 2 < size) break;
+          messages.push(all.slice(at + 2, at + 2 + size));
+          at += 2 + size;
+        }
+        buffered = all.slice(at);
+      },
+      close() {
+        closed = true;
+      },
+    },
+  });
+  return {
+    socket,
+    messages,
+    isClosed: () => closed,
+    send(bytes: Uint8Array) {
+      socket.write(framed(bytes));
+    },
+    async waitFor(check: () => boolean, timeoutMs = 2000) {
+      for (let t = 0; t < timeoutMs && !check(); t += 10) await Bun.sleep(10);
+      expect(check()).toBe(true);
+    },
+  };
+}
+
+export function framed(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 2);
+  out[0] = bytes.length >> 8;
+  out[1] = bytes.length & 0xff;
+  out.set(bytes, 2);
+  return out;
+}
+
+/** A seeded PRNG (mulberry32) so fuzz failures can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
