@@ -1,4 +1,5 @@
 // What `up` starts: one entry per service, each a thin call into its package on its default port.
+import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
 import type { Log } from "@netkit/framing";
 
 /** One socket a running service listens on, for the table `up` prints. */
@@ -31,4 +32,25 @@ export interface ServiceEntry {
  * Every service `up` starts, in start order. A package adds itself here with one entry that
  * calls its exported start function with its embedded defaults.
  */
-export const services: ServiceEntry[] = [];
+export const services: ServiceEntry[] = [
+  {
+    name: "echo",
+    async start({ host, log }) {
+      const server = serveEcho({ hostname: host, port: ECHO_DEFAULTS.port, log });
+      return {
+        listening: [{ service: "echo", protocol: "tcp", host: server.hostname, port: server.port }],
+        stop: () => server.stop(),
+      };
+    },
+  },
+  {
+    name: "chat",
+    async start({ host, log }) {
+      const server = serveChat({ hostname: host, port: CHAT_DEFAULTS.port, log });
+      return {
+        listening: [{ service: "chat", protocol: "tcp", host: server.hostname, port: server.port }],
+        stop: () => server.stop(),
+      };
+    },
+  },
+];

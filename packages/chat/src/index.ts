@@ -17,3 +17,9 @@ export {
   SESSION_DEFAULTS,
   type SessionOptions,
 } from "./session.ts";
+export {
+  CLIENT_DEFAULTS,
+  type ChatClientOptions,
+  parseTarget,
+  runChatClient,
+} from "./client.ts";

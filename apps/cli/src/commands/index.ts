@@ -1,7 +1,11 @@
 // The dispatch table: command name -> module. Each command lives in its own file.
 import type { Command } from "../cli-kit.ts";
+import { chat } from "./chat.ts";
+import { echo } from "./echo.ts";
 import { up } from "./up.ts";
 
 export const commands: Record<string, Command> = {
+  chat,
+  echo,
   up,
 };

@@ -1,0 +1,131 @@
+// `chat`: the chat room server (`chat [--port]`) and its client (`chat connect [HOST[:PORT]]`).
+import {
+  CHAT_DEFAULTS,
+  CLIENT_DEFAULTS,
+  parseTarget,
+  runChatClient,
+  serveChat,
+} from "@netkit/chat";
+import {
+  type Command,
+  parseCount,
+  parseFlags,
+  parseLogLevel,
+  parsePort,
+  SERVER_FLAGS,
+  SERVER_FLAGS_USAGE,
+  stderrLog,
+  UsageError,
+  waitForStopSignal,
+} from "../cli-kit.ts";
+
+const serverUsage = `Usage: bun run apps/cli chat [--host HOST] [--port PORT] [limits...]
+       bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
+
+Runs the chat room: a line protocol (UTF-8, LF or CRLF), so nc, telnet and socat are clients
+(nc 127.0.0.1 ${CHAT_DEFAULTS.port}). The first line is your name; /help lists the commands.
+
+Options:
+${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${CHAT_DEFAULTS.port}; 0: any free port)`)}
+  --max-line-bytes N         longest line; longer: error line, dropped (default ${CHAT_DEFAULTS.maxLineBytes})
+  --max-queued-bytes N       output kept for a client that stops reading; past it
+                             the client is disconnected (default ${CHAT_DEFAULTS.maxQueuedBytes})
+  --flood-burst N            lines a client may send in a burst, 0 = no limit (default ${CHAT_DEFAULTS.floodBurst})
+  --flood-rate N             then lines per second, 0 = no limit (default ${CHAT_DEFAULTS.floodLinesPerSecond})
+  --idle-timeout-ms MS       disconnect clients silent this long, 0 = never (default ${CHAT_DEFAULTS.idleTimeoutMs})
+  --max-per-address N        connections from one IP address (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
+  --max-connections N        connections in total (default ${CHAT_DEFAULTS.maxConnections})
+  --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
+  --print-port               print the bound port on stdout once listening`;
+
+const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
+
+Joins a chat room (default ${CLIENT_DEFAULTS.hostname}:${CLIENT_DEFAULTS.port}). Incoming lines print while you type.
+/quit, Ctrl-C or Ctrl-D leave. When stdin is a pipe, its lines are sent and the client ends
+after the server has answered them.
+
+Options:
+  --name NAME         send NAME as your name right away (otherwise the server asks)`;
+
+async function runServer(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      ...SERVER_FLAGS,
+      "max-line-bytes": { type: "string" },
+      "max-queued-bytes": { type: "string" },
+      "flood-burst": { type: "string" },
+      "flood-rate": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "max-per-address": { type: "string" },
+      "max-connections": { type: "string" },
+      history: { type: "string" },
+      "print-port": { type: "boolean" },
+    },
+    serverUsage,
+  );
+  if (values.help) {
+    console.log(serverUsage);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${positionals[0]}`, serverUsage);
+  }
+  const count = (flag: keyof typeof values, fallback: number) =>
+    parseCount(flag, values[flag] as string | undefined, fallback, serverUsage);
+  const log = stderrLog(parseLogLevel(values["log-level"], serverUsage), "chat ");
+  let server: ReturnType<typeof serveChat>;
+  try {
+    server = serveChat({
+      hostname: values.host ?? CHAT_DEFAULTS.hostname,
+      port: parsePort(values.port, CHAT_DEFAULTS.port, serverUsage),
+      maxLineBytes: count("max-line-bytes", CHAT_DEFAULTS.maxLineBytes),
+      maxQueuedBytes: count("max-queued-bytes", CHAT_DEFAULTS.maxQueuedBytes),
+      floodBurst: count("flood-burst", CHAT_DEFAULTS.floodBurst),
+      floodLinesPerSecond: count("flood-rate", CHAT_DEFAULTS.floodLinesPerSecond),
+      idleTimeoutMs: count("idle-timeout-ms", CHAT_DEFAULTS.idleTimeoutMs),
+      maxConnectionsPerAddress: count("max-per-address", CHAT_DEFAULTS.maxConnectionsPerAddress),
+      maxConnections: count("max-connections", CHAT_DEFAULTS.maxConnections),
+      historySize: count("history", CHAT_DEFAULTS.historySize),
+      log,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message, serverUsage);
+    throw error;
+  }
+  if (values["print-port"]) console.log(server.port);
+  const signal = await waitForStopSignal();
+  log({ event: "signal", signal });
+  await server.stop();
+  return 0;
+}
+
+async function runClient(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    { name: { type: "string", short: "n" } },
+    clientUsage,
+  );
+  if (values.help) {
+    console.log(clientUsage);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument ${positionals[1]}`, clientUsage);
+  }
+  let target: { hostname: string; port: number };
+  try {
+    target = parseTarget(positionals[0]);
+  } catch (error) {
+    throw new UsageError((error as Error).message, clientUsage);
+  }
+  return runChatClient({ ...target, name: values.name });
+}
+
+export const chat: Command = {
+  summary: "chat room server (nc-friendly); `chat connect` is its client",
+  usage: serverUsage,
+  run(args) {
+    return args[0] === "connect" ? runClient(args.slice(1)) : runServer(args);
+  },
+};
