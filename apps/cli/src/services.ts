@@ -1,4 +1,6 @@
 // What `up` starts: one entry per service, each a thin call into its package on its default port.
+import { join } from "node:path";
+import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
 import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
 import type { Log } from "@netkit/framing";
 
@@ -49,6 +51,21 @@ export const services: ServiceEntry[] = [
       const server = serveChat({ hostname: host, port: CHAT_DEFAULTS.port, log });
       return {
         listening: [{ service: "chat", protocol: "tcp", host: server.hostname, port: server.port }],
+        stop: () => server.stop(),
+      };
+    },
+  },
+  {
+    name: "bbs",
+    async start({ host, log, dataDir }) {
+      const server = await startBbsServer({
+        hostname: host,
+        port: BBS_DEFAULTS.port,
+        dbPath: join(dataDir, "bbs.sqlite"),
+        log,
+      });
+      return {
+        listening: [{ service: "bbs", protocol: "tcp", host: server.hostname, port: server.port }],
         stop: () => server.stop(),
       };
     },

@@ -5,7 +5,9 @@ export type BbsErrorCode =
   | "UNKNOWN_DOMAIN" // the name service does not know the domain
   | "PROTOCOL" // the peer sent something the protocol does not allow here
   | "CLOSED" // the connection ended before the reply
-  | "STORE_CLOSED"; // a write reached a store that was already closed
+  | "STORE_CLOSED" // a write reached a store that was already closed
+  | "REFUSED" // the server answered `error: <reason>`
+  | "TIMEOUT"; // no reply in time
 
 export class BbsError extends Error {
   override readonly name = "BbsError";

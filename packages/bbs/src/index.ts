@@ -10,11 +10,20 @@ export {
 } from "./accounts.ts";
 // Service
 export { Board, type BoardOptions } from "./board.ts";
+// Client
+export { BbsClient, type BbsClientOptions, type ListedMessage } from "./client.ts";
 // Defaults and limits
 export { BANNER, BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
 export { encodeFrameChunks } from "./encode.ts";
 // Errors
 export { BbsError, type BbsErrorCode } from "./errors.ts";
+export {
+  CLIENT_DEFAULTS,
+  CLIENT_HELP,
+  type ClientRunOptions,
+  parseTarget,
+  runBbsClient,
+} from "./interactive.ts";
 // Transport
 export { type BbsServer, type BbsServerOptions, startBbsServer } from "./server.ts";
 // Protocol state machine

@@ -1,10 +1,12 @@
 // The dispatch table: command name -> module. Each command lives in its own file.
 import type { Command } from "../cli-kit.ts";
+import { bbs } from "./bbs.ts";
 import { chat } from "./chat.ts";
 import { echo } from "./echo.ts";
 import { up } from "./up.ts";
 
 export const commands: Record<string, Command> = {
+  bbs,
   chat,
   echo,
   up,

@@ -1,0 +1,125 @@
+// `bbs`: the BBS server (`bbs [--port] [--db]`) and its client (`bbs connect [TARGET]`).
+import { createInterface } from "node:readline";
+import { BBS_DEFAULTS, CLIENT_DEFAULTS, runBbsClient, startBbsServer } from "@netkit/bbs";
+import {
+  type Command,
+  parseFlags,
+  parseLogLevel,
+  parsePort,
+  SERVER_FLAGS,
+  SERVER_FLAGS_USAGE,
+  stderrLog,
+  UsageError,
+  waitForStopSignal,
+} from "../cli-kit.ts";
+
+const serverUsage = `Usage: bun run apps/cli bbs [--host HOST] [--port PORT] [--db PATH] [--sync normal|full]
+       bun run apps/cli bbs connect [HOST|DOMAIN[:PORT]] [--user NAME] [--names HOST:PORT]
+
+Runs the bulletin board server (the seed's "BBS Server 1.2" protocol on length-prefixed frames).
+Posts, DMs and accounts are stored in SQLite (WAL); each command is stored before the next one.
+
+Options:
+${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${BBS_DEFAULTS.port}; 0: any free port)`)}
+  --db PATH           SQLite file, its folder is created (default ${BBS_DEFAULTS.dbPath})
+  --sync MODE         normal: survives kill -9; full: also power loss, slower (default ${BBS_DEFAULTS.synchronous.toLowerCase()})
+  --print-port        print the bound port on stdout once listening (for scripts and tests)`;
+
+const clientUsage = `Usage: bun run apps/cli bbs connect [HOST|DOMAIN[:PORT]] [--user NAME] [--names HOST:PORT]
+
+Connects to a BBS. A domain is looked up with the name service first ("DNS Server 1.0",
+default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort}); an IP address is used directly. Missing values
+are asked for. When stdin is not a terminal it carries exactly the lines a user would type.
+
+Options:
+  --user NAME         username (asked for when absent)
+  --names HOST:PORT   name service (default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort})
+  --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})`;
+
+async function runServer(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      ...SERVER_FLAGS,
+      db: { type: "string" },
+      sync: { type: "string" },
+      "print-port": { type: "boolean" },
+    },
+    serverUsage,
+  );
+  if (values.help) {
+    console.log(serverUsage);
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${positionals[0]}`, serverUsage);
+  const sync = (values.sync ?? BBS_DEFAULTS.synchronous).toUpperCase();
+  if (sync !== "NORMAL" && sync !== "FULL")
+    throw new UsageError("--sync must be normal or full", serverUsage);
+  const log = stderrLog(parseLogLevel(values["log-level"], serverUsage), "bbs ");
+  const server = await startBbsServer({
+    hostname: values.host ?? BBS_DEFAULTS.hostname,
+    port: parsePort(values.port, BBS_DEFAULTS.port, serverUsage),
+    dbPath: values.db ?? BBS_DEFAULTS.dbPath,
+    synchronous: sync,
+    log,
+  });
+  if (values["print-port"]) console.log(server.port);
+  const signal = await waitForStopSignal();
+  log({ event: "signal", signal });
+  await server.stop();
+  return 0;
+}
+
+async function runClient(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      user: { type: "string", short: "u" },
+      names: { type: "string" },
+      "timeout-ms": { type: "string" },
+    },
+    clientUsage,
+  );
+  if (values.help) {
+    console.log(clientUsage);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError("give one HOST|DOMAIN[:PORT]", clientUsage);
+  let namesHost: string | undefined;
+  let namesPort: number | undefined;
+  if (values.names !== undefined) {
+    const i = values.names.lastIndexOf(":");
+    if (i <= 0) throw new UsageError("--names must be HOST:PORT", clientUsage);
+    namesHost = values.names.slice(0, i).replace(/^\[|\]$/g, "");
+    namesPort = parsePort(values.names.slice(i + 1), CLIENT_DEFAULTS.namesPort, clientUsage);
+  }
+  const timeout = values["timeout-ms"];
+  if (timeout !== undefined && !/^\d+$/.test(timeout)) {
+    throw new UsageError("--timeout-ms must be a number", clientUsage);
+  }
+  const interactive = process.stdin.isTTY === true;
+  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    return await runBbsClient({
+      target: positionals[0],
+      username: values.user,
+      namesHost,
+      namesPort,
+      timeoutMs: timeout === undefined ? undefined : Number(timeout),
+      input: rl[Symbol.asyncIterator](),
+      write: (text) => process.stdout.write(text),
+      prompt: interactive ? (text) => process.stdout.write(text) : () => {},
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+export const bbs: Command = {
+  summary: "bulletin board server (and `bbs connect` client)",
+  usage: serverUsage,
+  run(args) {
+    return args[0] === "connect" ? runClient(args.slice(1)) : runServer(args);
+  },
+};
