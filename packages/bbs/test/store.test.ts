@@ -116,7 +116,7 @@ describe("BbsStore", () => {
   test("a write after close is rejected with STORE_CLOSED", async () => {
     const store = new BbsStore({ path: ":memory:" });
     await store.close();
-    expect(store.addPost("a", "b")).rejects.toMatchObject({ code: "STORE_CLOSED" });
+    await expect(store.addPost("a", "b")).rejects.toMatchObject({ code: "STORE_CLOSED" });
   });
 
   test("close commits writes still queued", async () => {
