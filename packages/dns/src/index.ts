@@ -107,6 +107,26 @@ export {
   tokenizePresentation,
   unescapeString,
 } from "./presentation/parse.ts";
+export {
+  formatServerAddress,
+  parseResolvConf,
+  parseServerAddress,
+  type ResolvConf,
+  readResolvConf,
+  type ServerAddress,
+} from "./resolver/resolv-conf.ts";
+// resolver (stub: UDP, TCP on truncation, retries over servers)
+export {
+  type CnameStep,
+  matchesQuery,
+  type QueryResult,
+  query,
+  RESOLVER_DEFAULTS,
+  type ResolveResult,
+  Resolver,
+  type ResolverOptions,
+  resolve,
+} from "./resolver/resolver.ts";
 // zones and authoritative answers (issue 4)
 export {
   type Answer,
@@ -115,6 +135,28 @@ export {
   ZoneSet,
   zoneLookup,
 } from "./server/answer.ts";
+// authoritative server and `dns serve` (issue 4)
+export {
+  emptyStats,
+  RESPONDER_DEFAULTS,
+  Responder,
+  type ResponderOptions,
+  type ServerStats,
+} from "./server/responder.ts";
+export {
+  DNS_SERVER_DEFAULTS,
+  type DnsServer,
+  type DnsServerOptions,
+  dnsTcp,
+  startDnsServer,
+} from "./server/server.ts";
+export {
+  DNS_SERVICE_DEFAULTS,
+  type DnsService,
+  type DnsServiceOptions,
+  startDnsService,
+} from "./server/service.ts";
+export { parseZoneFileSpec, type ZoneFileSpec, ZoneFiles } from "./zone/files.ts";
 export { ZoneSyntaxError } from "./zone/lexer.ts";
 export {
   DEFAULT_ZONE_TEXT,

@@ -87,24 +87,55 @@ export function formatRdata(rr: ResourceRecord): string {
   }
 }
 
-/** Pads with tabs to the next tab stop at or past `column` (tab stops every 8), at least one tab. */
-function tabTo(text: string, column: number): string {
-  let len = text.length;
-  let out = text;
-  do {
-    out += "\t";
-    len = (Math.floor(len / 8) + 1) * 8;
-  } while (len < column);
-  return out;
+/**
+ * A line built in columns exactly as BIND's masterdump `indent()` does it: the target column is
+ * at least one past the current one; tabs (8 wide) reach it when they can, then spaces.
+ */
+class Columns {
+  text = "";
+  #col = 0;
+  add(s: string): this {
+    this.text += s;
+    this.#col += s.length;
+    return this;
+  }
+  /** Text that does not count toward the column (dig's ";" before a question). */
+  raw(s: string): this {
+    this.text += s;
+    return this;
+  }
+  indent(column: number): this {
+    const from = this.#col;
+    const to = Math.max(column, from + 1);
+    const tabs = Math.max(0, Math.floor(to / 8) - Math.floor(from / 8));
+    const spaces = tabs > 0 ? to % 8 : to - from;
+    this.text += "\t".repeat(tabs) + " ".repeat(spaces);
+    this.#col = to;
+    return this;
+  }
 }
 
-/** One record as a dig answer line: `example.com.\t\t300\tIN\tA\t192.0.2.1`. */
+/** One record as a dig answer line: owner, TTL at column 24, class 32, type 40, rdata 48. */
 export function formatRecord(rr: ResourceRecord): string {
-  const head = `${tabTo(rr.name, 24)}${rr.ttl}\t${className(rr.class)}\t${typeName(rr.type)}`;
-  return `${head}\t${formatRdata(rr)}`;
+  return new Columns()
+    .add(rr.name)
+    .indent(24)
+    .add(String(rr.ttl))
+    .indent(32)
+    .add(className(rr.class))
+    .indent(40)
+    .add(typeName(rr.type))
+    .indent(48)
+    .add(formatRdata(rr)).text;
 }
 
 /** A question as dig prints it: `;example.com.\t\t\tIN\tA`. */
 export function formatQuestion(q: Question): string {
-  return `${tabTo(`;${q.name}`, 24)}\t${className(q.class)}\t${typeName(q.type)}`;
+  return new Columns()
+    .raw(";")
+    .add(q.name)
+    .indent(32)
+    .add(className(q.class))
+    .indent(40)
+    .add(typeName(q.type)).text;
 }
