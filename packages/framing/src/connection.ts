@@ -293,7 +293,7 @@ export class Connection<In, Out> {
   /** Writes what the kernel takes; the rest waits for `drain`. Finishes a close when empty. */
   #writeOut(): void {
     if (this.#state === "closed" || this.#blocked) return;
-    if (this.#out.length > 0) {
+    while (this.#out.length > 0) {
       const pending = this.#out.pending();
       const written = this.#socket.write(pending);
       if (written < 0) return; // the socket is closing; `close` follows
