@@ -81,6 +81,21 @@ export {
 } from "./constants.ts";
 // errors
 export { DnsError, type DnsErrorCode } from "./errors.ts";
+// the lookup tool (dig-like output)
+export {
+  explainAnswer,
+  formatDigText,
+  formatFlags,
+  formatShort,
+  toLookupJson,
+} from "./lookup/format.ts";
+export {
+  LOOKUP_DEFAULTS,
+  LOOKUP_EXIT,
+  type LookupOptions,
+  reverseQueryName,
+  runLookup,
+} from "./lookup/run.ts";
 // name service, the seed's "DNS Server 1.0" (issue 4)
 export { type LookupNameOptions, lookupName } from "./names/client.ts";
 export {
@@ -118,6 +133,8 @@ export {
 // resolver (stub: UDP, TCP on truncation, retries over servers)
 export {
   type CnameStep,
+  type Interpretation,
+  interpretResponse,
   matchesQuery,
   type QueryResult,
   query,

@@ -3,11 +3,13 @@ import type { Command } from "../cli-kit.ts";
 import { bbs } from "./bbs.ts";
 import { chat } from "./chat.ts";
 import { echo } from "./echo.ts";
+import { lookup } from "./lookup.ts";
 import { up } from "./up.ts";
 
 export const commands: Record<string, Command> = {
   bbs,
   chat,
   echo,
+  lookup,
   up,
 };

@@ -124,6 +124,72 @@ export function matchesQuery(query: Message, reply: Message): boolean {
   });
 }
 
+/** What one response says about a question: see interpretResponse. */
+export interface Interpretation {
+  type: number;
+  rcode: number;
+  status: string;
+  records: ResourceRecord[];
+  cnames: CnameStep[];
+  canonicalName: string;
+  negative?: { soa: ResourceRecord; ttl: number };
+}
+
+/**
+ * Reads one response for `name`/`type`: follows the CNAME chain inside the answer section,
+ * collects the records of `type` at its end, and classifies the outcome: NOERROR (records),
+ * NODATA (NOERROR, none: RFC 2308 §2.2), NXDOMAIN, or another rcode's name. For negative answers
+ * the authority SOA gives the negative TTL, min(SOA TTL, SOA MINIMUM) (RFC 2308 §5).
+ * Throws BAD_RESPONSE on a CNAME loop or a chain longer than `maxCnameHops`.
+ */
+export function interpretResponse(
+  r: Message,
+  name: string,
+  type: number,
+  maxCnameHops = RESOLVER_DEFAULTS.maxCnameHops,
+  seen = new Set<string>([normalizeName(name)]),
+): Interpretation {
+  const cnames: CnameStep[] = [];
+  let current = name.endsWith(".") ? name : `${name}.`;
+  for (;;) {
+    if (type === RecordType.CNAME || type === RecordType.ANY) break;
+    const key = normalizeName(current);
+    const hop = r.answers.find((a) => a.type === RecordType.CNAME && normalizeName(a.name) === key);
+    if (!hop) break;
+    const target = (hop.data as { target: string }).target;
+    cnames.push({ name: hop.name, target, ttl: hop.ttl });
+    const tkey = normalizeName(target);
+    if (seen.has(tkey) || cnames.length > maxCnameHops) {
+      throw new DnsError(
+        "BAD_RESPONSE",
+        `CNAME loop or chain longer than ${maxCnameHops} at ${target}`,
+        Rcode.SERVFAIL,
+      );
+    }
+    seen.add(tkey);
+    current = target;
+  }
+  const key = normalizeName(current);
+  const records = r.answers.filter(
+    (a) => (type === RecordType.ANY || a.type === type) && normalizeName(a.name) === key,
+  );
+  let status: string = rcodeName(r.rcode);
+  if (r.rcode === Rcode.NOERROR && records.length === 0) status = "NODATA";
+  const out: Interpretation = {
+    type,
+    rcode: r.rcode,
+    status,
+    records,
+    cnames,
+    canonicalName: current,
+  };
+  const soa = r.authorities.find((a) => a.type === RecordType.SOA);
+  if ((status === "NODATA" || status === "NXDOMAIN") && soa && !(soa.data instanceof Uint8Array)) {
+    out.negative = { soa, ttl: Math.min(soa.ttl, (soa.data as SoaData).minimum) };
+  }
+  return out;
+}
+
 /**
  * A stub resolver. Concurrent queries share one UDP socket per address family and are told apart
  * by random ids; replies from the wrong address, with the wrong id or question, are ignored.
@@ -308,59 +374,18 @@ export class Resolver {
       const ex = await this.query(q, overrides);
       exchanges.push(ex);
       const r = ex.response;
-      const answers = r.answers;
-      // Follow the chain within this answer.
-      for (;;) {
-        if (type === RecordType.CNAME || type === RecordType.ANY) break;
-        const key = normalizeName(current);
-        const hop = answers.find(
-          (a) => a.type === RecordType.CNAME && normalizeName(a.name) === key,
-        );
-        if (!hop) break;
-        const target = (hop.data as { target: string }).target;
-        cnames.push({ name: hop.name, target, ttl: hop.ttl });
-        const tkey = normalizeName(target);
-        if (seen.has(tkey) || cnames.length > o.maxCnameHops) {
-          throw new DnsError(
-            "BAD_RESPONSE",
-            `CNAME loop or chain longer than ${o.maxCnameHops} at ${target}`,
-            Rcode.SERVFAIL,
-          );
-        }
-        seen.add(tkey);
-        current = target;
-      }
-      const key = normalizeName(current);
-      const records = answers.filter(
-        (a) => (type === RecordType.ANY || a.type === type) && normalizeName(a.name) === key,
-      );
-      const soa = r.authorities.find((a) => a.type === RecordType.SOA);
+      const step = interpretResponse(r, current, type, o.maxCnameHops, seen);
+      cnames.push(...step.cnames);
+      current = step.canonicalName;
+      const soa = step.negative?.soa ?? r.authorities.find((a) => a.type === RecordType.SOA);
       const chainLeftAnswer =
-        cnames.length > 0 &&
-        records.length === 0 &&
+        step.cnames.length > 0 &&
+        step.records.length === 0 &&
         r.rcode === Rcode.NOERROR &&
         !soa &&
         exchanges.length <= o.maxCnameHops;
       if (chainLeftAnswer) continue;
-      let status: string = rcodeName(r.rcode);
-      if (r.rcode === Rcode.NOERROR && records.length === 0) status = "NODATA";
-      const result: ResolveResult = {
-        name: asked,
-        type,
-        rcode: r.rcode,
-        status,
-        records,
-        cnames,
-        canonicalName: current,
-        exchanges,
-      };
-      if (
-        (status === "NODATA" || status === "NXDOMAIN") &&
-        soa &&
-        !(soa.data instanceof Uint8Array)
-      ) {
-        result.negative = { soa, ttl: Math.min(soa.ttl, (soa.data as SoaData).minimum) };
-      }
+      const result: ResolveResult = { ...step, name: asked, cnames, exchanges };
       return result as never;
     }
   }
