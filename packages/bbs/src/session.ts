@@ -197,7 +197,8 @@ export class Session {
       });
       return { frames: [LOGIN_REQUIRED] };
     }
-    const problem = text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes);
+    const problem =
+      text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes, bytes);
     if (problem || text === null) {
       this.#refuse("post", problem ?? "", bytes);
       return NOTHING;
@@ -220,7 +221,8 @@ export class Session {
       return { frames: [LOGIN_REQUIRED] };
     }
     if (recipient === null) return NOTHING; // refused (and logged) at the recipient frame
-    const problem = text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes);
+    const problem =
+      text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes, bytes);
     if (problem || text === null) {
       this.#refuse("dm", problem ?? "", bytes);
       return NOTHING;

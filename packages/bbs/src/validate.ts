@@ -33,8 +33,10 @@ export function usernameProblem(
 export function textProblem(
   text: string,
   maxBytes: number = BBS_DEFAULTS.maxTextBytes,
+  /** The UTF-8 length when the caller knows it (the frame's size): saves encoding again. */
+  knownBytes?: number,
 ): string | null {
-  const bytes = utf8.encode(text).length;
+  const bytes = knownBytes ?? utf8.encode(text).length;
   if (bytes > maxBytes) return `text of ${bytes} bytes exceeds ${maxBytes}`;
   if (hasForbiddenControl(text)) return "text contains a control character";
   return null;

@@ -83,29 +83,30 @@ export class BbsStore {
     migrate(this.#db);
 
     const db = this.#db;
-    const insertPost = db.query<{ id: number }, { a: string; b: string; t: number }>(
-      "INSERT INTO posts (author, body, created_ms) VALUES ($a, $b, $t) RETURNING id",
+    // Positional parameters and run() (no RETURNING): the cheapest insert bun:sqlite offers.
+    const insertPost = db.query<unknown, [string, string, number]>(
+      "INSERT INTO posts (author, body, created_ms) VALUES (?1, ?2, ?3)",
     );
-    const insertDm = db.query<{ id: number }, { s: string; r: string; b: string; t: number }>(
-      "INSERT INTO dms (sender, recipient, body, created_ms) VALUES ($s, $r, $b, $t) RETURNING id",
+    const insertDm = db.query<unknown, [string, string, string, number]>(
+      "INSERT INTO dms (sender, recipient, body, created_ms) VALUES (?1, ?2, ?3, ?4)",
     );
-    const insertAccount = db.query<{ username: string }, { u: string; h: string; t: number }>(
-      "INSERT INTO accounts (username, password_hash, created_ms) VALUES ($u, $h, $t) ON CONFLICT DO NOTHING RETURNING username",
+    const insertAccount = db.query<unknown, [string, string, number]>(
+      "INSERT INTO accounts (username, password_hash, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     );
-    const upsertRead = db.query<Record<string, never>, { u: string; i: number }>(
-      "INSERT INTO dm_reads (username, last_read_id) VALUES ($u, $i) ON CONFLICT (username) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)",
+    const upsertRead = db.query<unknown, [string, number]>(
+      "INSERT INTO dm_reads (username, last_read_id) VALUES (?1, ?2) ON CONFLICT (username) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)",
     );
     this.#apply = (w) => {
       const t = this.#now();
       switch (w.kind) {
         case "post":
-          return insertPost.get({ a: w.author, b: w.body, t })?.id ?? 0;
+          return Number(insertPost.run(w.author, w.body, t).lastInsertRowid);
         case "dm":
-          return insertDm.get({ s: w.sender, r: w.recipient, b: w.body, t })?.id ?? 0;
+          return Number(insertDm.run(w.sender, w.recipient, w.body, t).lastInsertRowid);
         case "account":
-          return insertAccount.get({ u: w.username, h: w.passwordHash, t }) ? 1 : 0;
+          return insertAccount.run(w.username, w.passwordHash, t).changes;
         case "dmRead":
-          upsertRead.run({ u: w.username, i: w.lastReadId });
+          upsertRead.run(w.username, w.lastReadId);
           return w.lastReadId;
       }
     };

@@ -1,0 +1,169 @@
+// `bun run bench`: posting throughput (100 clients × 1000 posts, every post committed before the
+// server handles that client's next command), `list` of 100,000 stored posts, and the same posting
+// load against a thread-per-client Python server in the seed's style (in memory).
+// Server on core 0, load generator on core 1 (taskset) when available. Prints a table, then JSON.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const HERE = import.meta.dir;
+const CLI = join(HERE, "..", "..", "..", "apps", "cli");
+const LOAD = join(HERE, "load.ts");
+const PY = join(HERE, "threaded_server.py");
+const CLIENTS = 100;
+const POSTS = 1000;
+const RUNS = 5;
+const taskset = Bun.which("taskset");
+const pin = (core: number, cmd: string[]) =>
+  taskset ? [taskset, "-c", String(core), ...cmd] : cmd;
+const python = Bun.which("python3") ?? "/usr/bin/python3";
+
+interface Server {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startProcess(cmd: string[]): Promise<Server> {
+  const proc = Bun.spawn(pin(0, cmd), { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  const deadline = Date.now() + 15_000;
+  while (!text.includes("\n")) {
+    if (Date.now() > deadline) throw new Error(`${cmd.join(" ")}: no port within 15 s`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${cmd.join(" ")} exited early`);
+    text += new TextDecoder().decode(value);
+  }
+  return {
+    port: Number(text.trim()),
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill(9), 10_000);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function load(port: number, args: string[]): Promise<Record<string, number>> {
+  const proc = Bun.spawn(pin(1, ["bun", "run", LOAD, String(port), ...args]), {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const timer = setTimeout(() => proc.kill(9), 60_000);
+  const out = await new Response(proc.stdout).text();
+  clearTimeout(timer);
+  if ((await proc.exited) !== 0) throw new Error(`load ${args.join(" ")} failed`);
+  return JSON.parse(out.trim().split("\n").pop() ?? "{}");
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const dir = mkdtempSync(join(tmpdir(), "bbs-bench-"));
+const rows: [string, string][] = [];
+try {
+  // Ours, WAL + synchronous=NORMAL (the default).
+  const ours = await startProcess([
+    "bun",
+    "run",
+    CLI,
+    "bbs",
+    "--port",
+    "0",
+    "--db",
+    join(dir, "normal.sqlite"),
+    "--print-port",
+    "--log-level",
+    "warn",
+  ]);
+  const postRates: number[] = [];
+  postRates.push(
+    (await load(ours.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
+  );
+  const listMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await load(ours.port, ["list"]);
+    if (r.count !== CLIENTS * POSTS)
+      throw new Error(`list returned ${r.count} posts, expected ${CLIENTS * POSTS}`);
+    listMs.push(r.ms ?? 0);
+  }
+  for (let i = 1; i < RUNS; i++) {
+    postRates.push(
+      (await load(ours.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
+    );
+  }
+  const final = await load(ours.port, ["list"]);
+  if (final.count !== RUNS * CLIENTS * POSTS)
+    throw new Error(`stored ${final.count}, expected ${RUNS * CLIENTS * POSTS}`);
+  await ours.stop();
+
+  // Ours with synchronous=FULL (an fsync per group commit), one run for reference.
+  const full = await startProcess([
+    "bun",
+    "run",
+    CLI,
+    "bbs",
+    "--port",
+    "0",
+    "--db",
+    join(dir, "full.sqlite"),
+    "--sync",
+    "full",
+    "--print-port",
+    "--log-level",
+    "warn",
+  ]);
+  const fullRate =
+    (await load(full.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0;
+  await full.stop();
+
+  // The seed's design: a Python thread per client, posts in a list in memory.
+  const threaded = await startProcess([python, PY, "0"]);
+  const threadedRates: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    threadedRates.push(
+      (await load(threaded.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
+    );
+  }
+  const threadedList = await load(threaded.port, ["list"]);
+  await threaded.stop();
+
+  const postsPerS = median(postRates);
+  const threadedPerS = median(threadedRates);
+  const result = {
+    posts_per_s: Math.round(postsPerS),
+    list_100k_ms: Math.round(median(listMs) * 10) / 10,
+    posts_ratio_vs_threaded: Math.round((postsPerS / threadedPerS) * 100) / 100,
+    threaded_posts_per_s: Math.round(threadedPerS),
+    posts_per_s_sync_full: Math.round(fullRate),
+    threaded_list_300k_ms: Math.round(threadedList.ms ?? 0),
+    clients: CLIENTS,
+    posts_per_client: POSTS,
+    runs: RUNS,
+    pinned: taskset !== null,
+  };
+  rows.push(
+    [
+      "posts/s (ours, WAL NORMAL, median of 5)",
+      `${result.posts_per_s}  (runs: ${postRates.map(Math.round).join(", ")})`,
+    ],
+    [
+      "list of 100,000 posts, ms (median of 5)",
+      `${result.list_100k_ms}  (runs: ${listMs.map((m) => m.toFixed(1)).join(", ")})`,
+    ],
+    ["posts/s (ours, WAL FULL, 1 run)", `${result.posts_per_s_sync_full}`],
+    [
+      "posts/s (Python thread per client, in memory)",
+      `${result.threaded_posts_per_s}  (runs: ${threadedRates.map(Math.round).join(", ")})`,
+    ],
+    ["ratio ours / threaded", `${result.posts_ratio_vs_threaded}`],
+    ["Python list of 300,000 posts, ms", `${result.threaded_list_300k_ms}`],
+  );
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(
+    `BBS bench: ${CLIENTS} clients × ${POSTS} posts, server on core 0, load on core 1${taskset ? "" : " (taskset missing: unpinned)"}`,
+  );
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  console.log(JSON.stringify(result));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
