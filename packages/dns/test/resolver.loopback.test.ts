@@ -65,7 +65,7 @@ async function scripted(udp: Reply, tcp?: (q: Message) => Message): Promise<Scri
     },
   });
   const state: Scripted = { port: sock.port, queries, tcpQueries: 0, stop: () => {} };
-  let listener: ReturnType<typeof Bun.listen> | undefined;
+  let listener: { stop(closeActive?: boolean): void } | undefined;
   if (tcp) {
     listener = Bun.listen({
       hostname: "127.0.0.1",
