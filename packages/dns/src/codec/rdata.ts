@@ -222,8 +222,12 @@ export function encodeRdata(w: Writer, rr: ResourceRecord, compress: boolean): v
       if (!Number.isInteger(caa.flags) || caa.flags < 0 || caa.flags > 255) {
         throw new DnsError("BAD_VALUE", `CAA flags: ${caa.flags}`);
       }
-      if (!/^[A-Za-z0-9]{1,15}$/.test(caa.tag))
+      // RFC 8659 wants 1..15 alphanumerics; we only refuse what the wire cannot carry, so any
+      // record we decoded can be encoded again.
+      const tagFits = caa.tag.length >= 1 && caa.tag.length <= 255;
+      if (!tagFits || [...caa.tag].some((c) => c.charCodeAt(0) > 0xff)) {
         throw new DnsError("BAD_VALUE", `CAA tag: ${caa.tag}`);
+      }
       w.u8(caa.flags);
       w.u8(caa.tag.length);
       for (let i = 0; i < caa.tag.length; i++) w.u8(caa.tag.charCodeAt(i));
