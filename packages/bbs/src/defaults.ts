@@ -10,6 +10,8 @@ export const BBS_DEFAULTS = {
   dbPath: "./data/bbs.sqlite",
   /** WAL + NORMAL survives kill -9 (the WAL is in the OS page cache); FULL also survives power loss. */
   synchronous: "NORMAL" as "NORMAL" | "FULL",
+  /** WAL pages between automatic checkpoints (each checkpoint fsyncs): 64 MiB of 4 KiB pages. */
+  walAutocheckpointPages: 16384,
   /** Usernames: 1–32 characters, no spaces, no control characters. */
   maxUsernameChars: 32,
   /** Posts and DMs: UTF-8 bytes of the text. */

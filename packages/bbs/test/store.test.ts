@@ -54,6 +54,31 @@ describe("BbsStore", () => {
     await store.close();
   });
 
+  test("a mixed batch keeps its order and every caller gets its own id", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    const writes: Promise<number>[] = [];
+    for (let i = 0; i < 300; i++) {
+      writes.push(
+        i % 7 === 3 ? store.addDm("ann", "bob", `dm${i}`) : store.addPost("ann", `p${i}`),
+      );
+    }
+    const ids = await Promise.all(writes);
+    expect(store.stats.commits).toBe(1);
+    const posts = store.posts(0, store.lastPostId(), 1000);
+    const dms = store.dms("bob");
+    for (let i = 0; i < 300; i++) {
+      const row =
+        i % 7 === 3 ? dms.find((m) => m.id === ids[i]) : posts.find((p) => p.id === ids[i]);
+      expect(row?.body).toBe(i % 7 === 3 ? `dm${i}` : `p${i}`);
+    }
+    expect(posts.map((p) => p.body)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i)
+        .filter((i) => i % 7 !== 3)
+        .map((i) => `p${i}`),
+    );
+    await store.close();
+  });
+
   test("a write's promise resolves only after it is visible to readers", async () => {
     const store = new BbsStore({ path: ":memory:" });
     const p = store.addPost("ann", "hello");
