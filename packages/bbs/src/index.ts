@@ -21,6 +21,7 @@ export {
   CLIENT_DEFAULTS,
   CLIENT_HELP,
   type ClientRunOptions,
+  defaultClientStatePath,
   parseTarget,
   runBbsClient,
 } from "./interactive.ts";

@@ -1,7 +1,10 @@
 // The seed's client flow for people (and for tests driving it through stdin): domain -> name
 // service -> connect -> banner check -> username -> a prompt loop of commands.
 
+import { mkdir } from "node:fs/promises";
 import { isIP } from "node:net";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import { lookupName } from "@netkit/dns";
 import { BbsClient, type ListedMessage } from "./client.ts";
 import { BBS_DEFAULTS } from "./defaults.ts";
@@ -29,10 +32,46 @@ export interface ClientRunOptions {
   write(text: string): void;
   /** Prompts; pass a no-op when input is not a terminal. */
   prompt(text: string): void;
+  /**
+   * Where `new` remembers the last post id seen, across visits (a JSON file keyed by
+   * server and username). Without it, `new` remembers only within this session.
+   */
+  statePath?: string;
+}
+
+/** `$XDG_STATE_HOME/netkit/bbs-client.json`, else `~/.local/state/netkit/bbs-client.json`. */
+export function defaultClientStatePath(): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  return join(base, "netkit", "bbs-client.json");
+}
+
+/** Reads the last post id seen for `key` from the state file (0 when unknown). */
+async function loadLastSeen(path: string | undefined, key: string): Promise<number> {
+  if (!path) return 0;
+  try {
+    const state = (await Bun.file(path).json()) as Record<string, unknown>;
+    const value = state[key];
+    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function saveLastSeen(path: string | undefined, key: string, id: number): Promise<void> {
+  if (!path) return;
+  let state: Record<string, unknown> = {};
+  try {
+    state = (await Bun.file(path).json()) as Record<string, unknown>;
+  } catch {
+    state = {};
+  }
+  state[key] = id;
+  await mkdir(dirname(path), { recursive: true });
+  await Bun.write(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export const CLIENT_HELP = `Commands (type one at the "Message:" prompt; anything else is posted publicly):
-  list       every public post        new      posts since you last looked
+  list       every public post        new      posts since you last looked (kept between visits)
   dm         send a direct message    listdm   your direct messages (listdms too)
   who        who is online            unread   how many DMs you have not read
   register   protect your name with a password    login   log in to your name
@@ -111,7 +150,9 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
   write(`Connected to ${host}:${port} as ${username}.\n${CLIENT_HELP}\n`);
 
   let locked = false;
-  let lastSeen = 0;
+  const stateKey = `${username}@${host}:${port}`;
+  let lastSeen = await loadLastSeen(options.statePath, stateKey);
+  const seenAtStart = lastSeen;
   const showPosts = (rows: ListedMessage[]) => {
     if (rows.length === 0) write("(no posts)\n");
     for (const r of rows) write(`#${r.id} ${when(r.time)} ${r.name}: ${r.text}\n`);
@@ -196,6 +237,7 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
       }
     }
     await client.quit();
+    if (lastSeen > seenAtStart) await saveLastSeen(options.statePath, stateKey, lastSeen);
     write("Bye.\n");
     return 0;
   } catch (error) {

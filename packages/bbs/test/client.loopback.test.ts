@@ -3,16 +3,18 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startNameService } from "@netkit/dns";
 import { BbsClient, type BbsServer, parseTarget, startBbsServer } from "../src/index.ts";
-import { FAST_ARGON2, frame, RawClient } from "./helpers.ts";
+import { FAST_ARGON2, frame, RawClient, tempDir } from "./helpers.ts";
 
 const CLI = join(import.meta.dir, "..", "..", "..", "apps", "cli");
 let server: BbsServer;
+const stateDir = tempDir("bbs-client-state-");
 
 beforeAll(async () => {
   server = await startBbsServer({ port: 0, dbPath: ":memory:", ...FAST_ARGON2 });
 });
 afterAll(async () => {
   await server.stop();
+  stateDir.remove();
 });
 
 /** Runs `bbs connect ...args` with `lines` on stdin; resolves with stdout and the exit code. */
@@ -21,6 +23,8 @@ async function runClient(args: string[], lines: string[]): Promise<{ out: string
     stdin: new TextEncoder().encode(lines.map((l) => `${l}\n`).join("")),
     stdout: "pipe",
     stderr: "pipe",
+    // the client's `new` state goes to a temp dir, never to the real home
+    env: { ...process.env, XDG_STATE_HOME: stateDir.path },
   });
   const timer = setTimeout(() => proc.kill(9), 20_000);
   const [out, err, code] = await Promise.all([
@@ -151,6 +155,24 @@ describe("bbs connect (interactive client through stdin)", () => {
     } finally {
       fake.stop(true);
     }
+  }, 30_000);
+
+  test("`new` shows only posts newer than the last visit (remembered in the state file)", async () => {
+    const target = `127.0.0.1:${server.port}`;
+    const first = await runClient([target, "--user", "cli-fay"], ["list", "quit"]);
+    expect(first.code).toBe(0);
+    const other = await RawClient.session(server.port, "cli-gus");
+    other.send("posted while fay was away", "who");
+    await other.listing();
+    other.close();
+    const second = await runClient([target, "--user", "cli-fay"], ["new", "quit"]);
+    const shown = second.out.split("\n").filter((l) => /^#\d+ /.test(l));
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toMatch(/cli-gus: posted while fay was away$/);
+    const third = await runClient([target, "--user", "cli-fay"], ["new", "quit"]);
+    expect(third.out).toContain("(no posts)");
+    const state = await Bun.file(join(stateDir.path, "netkit", "bbs-client.json")).json();
+    expect(Object.keys(state)).toContain(`cli-fay@${target}`);
   }, 30_000);
 
   test("register, then a later session logs in with the password typed at its prompt", async () => {

@@ -1,6 +1,12 @@
 // `bbs`: the BBS server (`bbs [--port] [--db]`) and its client (`bbs connect [TARGET]`).
 import { createInterface } from "node:readline";
-import { BBS_DEFAULTS, CLIENT_DEFAULTS, runBbsClient, startBbsServer } from "@netkit/bbs";
+import {
+  BBS_DEFAULTS,
+  CLIENT_DEFAULTS,
+  defaultClientStatePath,
+  runBbsClient,
+  startBbsServer,
+} from "@netkit/bbs";
 import {
   type Command,
   parseFlags,
@@ -34,6 +40,8 @@ are asked for. When stdin is not a terminal it carries exactly the lines a user 
 Options:
   --user NAME         username (asked for when absent)
   --names HOST:PORT   name service (default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort})
+  --state PATH        where \`new\` remembers the last post seen ("" for nowhere;
+                      default ${defaultClientStatePath()})
   --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})`;
 
 async function runServer(args: string[]): Promise<number> {
@@ -76,6 +84,7 @@ async function runClient(args: string[]): Promise<number> {
     args,
     {
       user: { type: "string", short: "u" },
+      state: { type: "string" },
       names: { type: "string" },
       "timeout-ms": { type: "string" },
     },
@@ -108,6 +117,7 @@ async function runClient(args: string[]): Promise<number> {
       namesPort,
       timeoutMs: timeout === undefined ? undefined : Number(timeout),
       input: rl[Symbol.asyncIterator](),
+      statePath: values.state ?? defaultClientStatePath(),
       write: (text) => process.stdout.write(text),
       prompt: interactive ? (text) => process.stdout.write(text) : () => {},
     });
