@@ -228,6 +228,36 @@ describe("bad input", () => {
   });
 });
 
+describe("limits", () => {
+  test("past maxConnections a peer gets `error: server full` and is closed; the others go on", async () => {
+    const small = await startBbsServer({ port: 0, dbPath: ":memory:", maxConnections: 2 });
+    try {
+      const a = await RawClient.session(small.port, "a");
+      const b = await RawClient.session(small.port, "b");
+      clients.push(a, b);
+      const c = await RawClient.connect(small.port);
+      clients.push(c);
+      expect(await c.next()).toBe("error: server full");
+      expect(await c.waitClosed()).toBe(true);
+      a.send("who");
+      expect(await a.listing()).toEqual(["a", "b"]);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test("an idle session is closed after idleTimeoutMs", async () => {
+    const quick = await startBbsServer({ port: 0, dbPath: ":memory:", idleTimeoutMs: 200 });
+    try {
+      const a = await RawClient.session(quick.port, "sleepy");
+      clients.push(a);
+      expect(await a.waitClosed(5000)).toBe(true);
+    } finally {
+      await quick.stop();
+    }
+  });
+});
+
 describe("slow and stalled readers", () => {
   test("a client that never reads a long listing is disconnected; others are served meanwhile", async () => {
     const server2 = await startBbsServer({
