@@ -75,14 +75,14 @@ export class BbsClient {
    * for a registered name that has not logged in: pass `expectRefusal` in that state.
    */
   async post(text: string, expectRefusal = false): Promise<void> {
-    this.#conn.send(text);
+    this.#send(text);
     if (expectRefusal) await this.#reply();
   }
 
   async dm(recipient: string, text: string, expectRefusal = false): Promise<void> {
-    this.#conn.send("dm");
-    this.#conn.send(recipient);
-    this.#conn.send(text);
+    this.#send("dm");
+    this.#send(recipient);
+    this.#send(text);
     if (expectRefusal) await this.#reply();
   }
 
@@ -111,20 +111,20 @@ export class BbsClient {
   }
 
   async unread(): Promise<number> {
-    this.#conn.send("unread");
+    this.#send("unread");
     return Number(await this.#reply());
   }
 
   /** Registers this username and logs in (BbsError REFUSED with the server's reason). */
   async register(password: string): Promise<void> {
-    this.#conn.send("register");
-    this.#conn.send(password);
+    this.#send("register");
+    this.#send(password);
     await this.#reply();
   }
 
   async login(password: string): Promise<void> {
-    this.#conn.send("login");
-    this.#conn.send(password);
+    this.#send("login");
+    this.#send(password);
     await this.#reply();
   }
 
@@ -146,13 +146,18 @@ export class BbsClient {
   }
 
   async #command(frames: string[]): Promise<string[]> {
-    for (const f of frames) this.#conn.send(f);
+    for (const f of frames) this.#send(f);
     const count = await this.#reply();
     if (!/^\d+$/.test(count))
       throw new BbsError("PROTOCOL", `expected a count, got ${JSON.stringify(count)}`);
     const rows: string[] = [];
     for (let i = 0; i < Number(count); i++) rows.push(await this.#next());
     return rows;
+  }
+
+  /** Queues one frame; BbsError CLOSED once the connection is gone. */
+  #send(frame: string): void {
+    if (!this.#conn.send(frame)) throw new BbsError("CLOSED", "the connection is closed");
   }
 
   /** The next frame; an `error: ...` frame becomes BbsError REFUSED. */
