@@ -23,7 +23,11 @@ export interface ChatClientOptions {
   connectTimeoutMs?: number;
 }
 
-export const CLIENT_DEFAULTS = { hostname: "127.0.0.1", port: 5002, connectTimeoutMs: 10_000 } as const;
+export const CLIENT_DEFAULTS = {
+  hostname: "127.0.0.1",
+  port: 5002,
+  connectTimeoutMs: 10_000,
+} as const;
 
 /** Parses `HOST`, `HOST:PORT`, `:PORT` or `[v6]:PORT`. */
 export function parseTarget(
@@ -81,7 +85,12 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<nu
   }
   if (options.name !== undefined) conn.send(options.name);
 
-  rl = createInterface({ input, output, terminal: interactive, crlfDelay: Number.POSITIVE_INFINITY });
+  rl = createInterface({
+    input,
+    output,
+    terminal: interactive,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   if (interactive) {
     rl.setPrompt("> ");
     rl.prompt();

@@ -1,5 +1,11 @@
 // @netkit/chat: the chat room (service), its line-protocol server and client, and the echo server.
 
+export {
+  type ChatClientOptions,
+  CLIENT_DEFAULTS,
+  parseTarget,
+  runChatClient,
+} from "./client.ts";
 export { ECHO_DEFAULTS, type EchoServer, type EchoServerOptions, serveEcho } from "./echo.ts";
 // Errors
 export { ChatError, type ChatErrorCode } from "./errors.ts";
@@ -17,9 +23,3 @@ export {
   SESSION_DEFAULTS,
   type SessionOptions,
 } from "./session.ts";
-export {
-  CLIENT_DEFAULTS,
-  type ChatClientOptions,
-  parseTarget,
-  runChatClient,
-} from "./client.ts";

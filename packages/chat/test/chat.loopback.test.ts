@@ -36,25 +36,28 @@ afterEach(async () => {
 });
 
 describe("chat server over loopback", () => {
-  test("join, broadcast without echo to the sender, leave", async () => {
-    start();
-    const ann = await join("ann");
-    const bob = await join("bob");
-    await ann.waitFor("* bob joined");
-    const cy = await join("cy");
-    await ann.waitFor("* cy joined");
-    await bob.waitFor("* cy joined");
-    ann.send("hello everyone");
-    expect(await bob.next()).toBe("ann: hello everyone");
-    expect(await cy.next()).toBe("ann: hello everyone");
-    bob.send("hi ann");
-    expect(await ann.next()).toBe("bob: hi ann"); // not "ann: hello everyone": no echo
-    expect(await cy.next()).toBe("bob: hi ann");
-    cy.close();
-    expect(await ann.next()).toBe("* cy left");
-    expect(await bob.next()).toBe("* cy left");
-    expect(srv().names()).toEqual(["ann", "bob"]);
-  });
+  test.each([[undefined], [0], [50]])(
+    "join, broadcast without echo, leave (coalesceMs %p)",
+    async (coalesceMs) => {
+      start({ coalesceMs });
+      const ann = await join("ann");
+      const bob = await join("bob");
+      await ann.waitFor("* bob joined");
+      const cy = await join("cy");
+      await ann.waitFor("* cy joined");
+      await bob.waitFor("* cy joined");
+      ann.send("hello everyone");
+      expect(await bob.next()).toBe("ann: hello everyone");
+      expect(await cy.next()).toBe("ann: hello everyone");
+      bob.send("hi ann");
+      expect(await ann.next()).toBe("bob: hi ann"); // not "ann: hello everyone": no echo
+      expect(await cy.next()).toBe("bob: hi ann");
+      cy.close();
+      expect(await ann.next()).toBe("* cy left");
+      expect(await bob.next()).toBe("* cy left");
+      expect(srv().names()).toEqual(["ann", "bob"]);
+    },
+  );
 
   test("naming: empty asks again, taken (any case) and invalid say why", async () => {
     start();
@@ -270,10 +273,13 @@ describe("chat server over loopback", () => {
   });
 });
 
-describe("500 clients", () => {
+describe.each([
+  ["coalesced (default)", undefined],
+  ["one write per turn", 0],
+])("500 clients, output %s", (_, coalesceMs) => {
   test("every message reaches every other client exactly once", async () => {
     const n = 500;
-    start({ maxConnectionsPerAddress: 1000, floodBurst: 0, historySize: 0 });
+    start({ maxConnectionsPerAddress: 1000, floodBurst: 0, historySize: 0, coalesceMs });
     const all: LineClient[] = [];
     for (let i = 0; i < n; i++) {
       const c = await LineClient.open(srv().port);

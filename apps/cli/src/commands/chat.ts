@@ -36,6 +36,8 @@ ${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${CHAT_DEFAULTS.por
   --max-per-address N        connections from one IP address (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
   --max-connections N        connections in total (default ${CHAT_DEFAULTS.maxConnections})
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
+  --coalesce-ms MS           hold output this long to send several messages per write;
+                             0 = one write per client per event-loop turn (default ${CHAT_DEFAULTS.coalesceMs})
   --print-port               print the bound port on stdout once listening`;
 
 const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
@@ -60,6 +62,7 @@ async function runServer(args: string[]): Promise<number> {
       "max-per-address": { type: "string" },
       "max-connections": { type: "string" },
       history: { type: "string" },
+      "coalesce-ms": { type: "string" },
       "print-port": { type: "boolean" },
     },
     serverUsage,
@@ -87,6 +90,7 @@ async function runServer(args: string[]): Promise<number> {
       maxConnectionsPerAddress: count("max-per-address", CHAT_DEFAULTS.maxConnectionsPerAddress),
       maxConnections: count("max-connections", CHAT_DEFAULTS.maxConnections),
       historySize: count("history", CHAT_DEFAULTS.historySize),
+      coalesceMs: count("coalesce-ms", CHAT_DEFAULTS.coalesceMs),
       log,
     });
   } catch (error) {

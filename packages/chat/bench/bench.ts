@@ -1,0 +1,169 @@
+// `bun run bench`: the chat server under a steady offered load of 200,000 deliveries/s
+// (sends × receivers) at 10, 100, 500 and 1,000 clients, against a straightforward node:net
+// broadcast server. Server pinned to core 0, load generator (a separate Bun process) to core 1.
+// Prints a table, then one JSON line.
+import { join } from "node:path";
+
+const here = import.meta.dir;
+const OFFERED = 200_000;
+const SECONDS = Number(process.env.CHAT_BENCH_SECONDS ?? 5);
+const CLIENT_COUNTS = (process.env.CHAT_BENCH_CLIENTS ?? "10,100,500,1000").split(",").map(Number);
+const SERVERS = (process.env.CHAT_BENCH_SERVERS ?? "netkit,node").split(",");
+const taskset = Bun.which("taskset");
+const node = Bun.which("node");
+if (!taskset) console.error("!!! taskset not found: running unpinned (apt install util-linux)");
+
+interface Result {
+  clients: number;
+  sent: number;
+  expected: number;
+  delivered: number;
+  share: number;
+  deliveries_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  server_cpu_send_window: number;
+  server_cpu_overall: number;
+  deliveries_per_core_second: number | null;
+  loadgen_cpu_send_window: number;
+}
+
+function pinned(core: number, argv: string[]): string[] {
+  return taskset ? [taskset, "-c", String(core), ...argv] : argv;
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.split("\n")[0]!.trim();
+}
+
+async function runOne(server: string, clients: number): Promise<Result> {
+  const serverArgv =
+    server === "node"
+      ? [node ?? "node", join(here, "node-server.mjs")]
+      : [process.execPath, join(here, "netkit-server.ts")];
+  const proc = Bun.spawn(pinned(0, serverArgv), { stdout: "pipe", stderr: "inherit" });
+  try {
+    const port = Number(
+      await Promise.race([
+        firstLine(proc.stdout),
+        Bun.sleep(10_000).then(() => {
+          throw new Error(`${server} server did not start`);
+        }),
+      ]),
+    );
+    const load = Bun.spawn(
+      pinned(1, [
+        process.execPath,
+        join(here, "load.ts"),
+        "--port",
+        String(port),
+        "--clients",
+        String(clients),
+        "--deliveries-per-second",
+        String(OFFERED),
+        "--seconds",
+        String(SECONDS),
+        "--server-pid",
+        String(proc.pid), // taskset execs the server, so the pid is the server's own
+      ]),
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const timer = setTimeout(() => load.kill(), (SECONDS + 40) * 1000);
+    const out = await new Response(load.stdout).text();
+    clearTimeout(timer);
+    if ((await load.exited) !== 0) throw new Error(`load generator failed: ${out}`);
+    return JSON.parse(out.trim().split("\n").at(-1)!) as Result;
+  } finally {
+    proc.kill("SIGTERM");
+    await Promise.race([proc.exited, Bun.sleep(3000).then(() => proc.kill("SIGKILL"))]);
+  }
+}
+
+const results: { server: string; result: Result }[] = [];
+for (const clients of CLIENT_COUNTS) {
+  for (const server of SERVERS) {
+    if (server === "node" && !node) {
+      console.error("!!! node not found: skipping the node:net baseline");
+      continue;
+    }
+    const result = await runOne(server, clients);
+    results.push({ server, result });
+    console.error(
+      `${server} ${clients} clients: ${result.deliveries_per_second}/s, ${(result.share * 100).toFixed(2)}% delivered, p99 ${result.p99_ms.toFixed(1)} ms, cpu ${(result.server_cpu_send_window * 100).toFixed(0)}%`,
+    );
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+const header = [
+  "server",
+  "clients",
+  "deliveries/s",
+  "delivered",
+  "p50 ms",
+  "p99 ms",
+  "max ms",
+  "server cpu",
+  "deliv/core-s",
+  "loadgen cpu",
+];
+const rows = results.map(({ server, result: r }) => [
+  server,
+  String(r.clients),
+  String(r.deliveries_per_second),
+  `${fmt(r.share * 100, 2)}%`,
+  fmt(r.p50_ms, 2),
+  fmt(r.p99_ms, 2),
+  fmt(r.max_ms, 1),
+  `${fmt(r.server_cpu_send_window * 100, 0)}%`,
+  String(r.deliveries_per_core_second ?? "-"),
+  `${fmt(r.loadgen_cpu_send_window * 100, 0)}%`,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
+console.log(`chat bench: offered ${OFFERED} deliveries/s, ${SECONDS} s per run, ~64-byte lines`);
+console.log(line(header));
+for (const row of rows) console.log(line(row));
+
+const byClients: Record<string, unknown> = {};
+for (const clients of CLIENT_COUNTS) {
+  const ours = results.find((r) => r.server === "netkit" && r.result.clients === clients)?.result;
+  const base = results.find((r) => r.server === "node" && r.result.clients === clients)?.result;
+  byClients[clients] = {
+    deliveries_per_second: ours?.deliveries_per_second,
+    delivered_share: ours?.share,
+    p50_ms: ours?.p50_ms,
+    p99_ms: ours?.p99_ms,
+    server_cpu: ours?.server_cpu_send_window,
+    deliveries_per_core_second: ours?.deliveries_per_core_second,
+    node: base && {
+      deliveries_per_second: base.deliveries_per_second,
+      delivered_share: base.share,
+      p50_ms: base.p50_ms,
+      p99_ms: base.p99_ms,
+      server_cpu: base.server_cpu_send_window,
+      deliveries_per_core_second: base.deliveries_per_core_second,
+    },
+    deliveries_per_core_ratio_vs_node:
+      ours?.deliveries_per_core_second && base?.deliveries_per_core_second
+        ? ours.deliveries_per_core_second / base.deliveries_per_core_second
+        : null,
+  };
+}
+console.log(
+  JSON.stringify({
+    bench: "chat",
+    offered_deliveries_per_second: OFFERED,
+    seconds_per_run: SECONDS,
+    clients: byClients,
+  }),
+);
