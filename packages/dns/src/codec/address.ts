@@ -3,17 +3,36 @@ import { DnsError } from "../errors.ts";
 
 /** "192.0.2.1" → 4 bytes; throws BAD_VALUE on anything else (no octal, no short forms). */
 export function parseIPv4(text: string): Uint8Array {
-  const parts = text.split(".");
-  if (parts.length !== 4) throw new DnsError("BAD_VALUE", `not an IPv4 address: ${text}`);
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) {
-      throw new DnsError("BAD_VALUE", `not an IPv4 address: ${text}`);
-    }
-    out[i] = Number(p);
+  if (writeIPv4(text, out, 0)) return out;
+  throw new DnsError("BAD_VALUE", `not an IPv4 address: ${text}`);
+}
+
+/**
+ * Writes dotted-quad `text` into `buf` at `offset` without allocating; false when it is not a
+ * canonical IPv4 address (four decimal parts 0..255, no leading zeros).
+ */
+export function writeIPv4(text: string, buf: Uint8Array, offset: number): boolean {
+  const len = text.length;
+  if (len < 7 || len > 15) return false;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return false;
+      buf[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return false;
+      digits++;
+    } else return false;
   }
-  return out;
+  return part === 4;
 }
 
 export function isIPv4(text: string): boolean {
@@ -64,8 +83,10 @@ export function isIPv6(text: string): boolean {
   }
 }
 
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+
 export function formatIPv4(b: Uint8Array, offset = 0): string {
-  return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
+  return `${DECIMAL[b[offset] as number]}.${DECIMAL[b[offset + 1] as number]}.${DECIMAL[b[offset + 2] as number]}.${DECIMAL[b[offset + 3] as number]}`;
 }
 
 /** RFC 5952 text, the way BIND's inet_ntop prints it (so it matches dig, embedded IPv4 included). */

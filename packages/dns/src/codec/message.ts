@@ -148,6 +148,8 @@ export function encodeMessage(message: Message, options: EncodeOptions = {}): Ui
   scratch = undefined;
   w.pos = 0;
   w.names.clear();
+  w.exact.clear();
+  w.deferred.length = 0;
   try {
     const { rcode } = message;
     if (!Number.isInteger(rcode) || rcode < 0 || rcode > 0xfff || (rcode > 15 && !message.edns)) {
@@ -170,14 +172,13 @@ export function encodeMessage(message: Message, options: EncodeOptions = {}): Ui
       (message.checkingDisabled ? 0x0010 : 0) |
       (rcode & 0xf);
     const arcount = message.additionals.length + (message.edns ? 1 : 0);
-    for (const n of [
+    const most = Math.max(
       message.questions.length,
       message.answers.length,
       message.authorities.length,
       arcount,
-    ]) {
-      if (n > 0xffff) throw new DnsError("BAD_VALUE", `section of ${n} entries`);
-    }
+    );
+    if (most > 0xffff) throw new DnsError("BAD_VALUE", `section of ${most} entries`);
     w.ensure(HEADER_BYTES);
     const v = w.view;
     v.setUint16(0, message.id);

@@ -256,8 +256,6 @@ export function readName(
           throw new DnsError("NAME_TOO_LONG", `name at ${offset} longer than ${MAX_NAME_BYTES}`);
         }
         text = text === "" ? cached.text : cached.text === "." ? text : text + cached.text;
-        if (cache && end >= 0 && !cache.names.has(offset))
-          cache.names.set(offset, { text, wireBytes });
         return { value: text, offset: end };
       }
       pos = target;
@@ -293,6 +291,42 @@ export function readName(
  * lower-cased text (names compare case-insensitively, RFC 1035 §2.3.3).
  */
 export function writeName(w: Writer, name: string, compress: boolean): void {
+  if (!compress) {
+    writeLabels(w, name, false);
+    return;
+  }
+  const at = w.exact.get(name);
+  if (at !== undefined) {
+    w.ensure(2);
+    w.buf[w.pos++] = 0xc0 | (at >> 8);
+    w.buf[w.pos++] = at & 0xff;
+    return;
+  }
+  const start = w.pos;
+  writeLabels(w, name, true);
+  // Remember where the labels start, unless the whole name became a pointer (or is the root).
+  const first = w.buf[start] as number;
+  if (start <= MAX_POINTER_OFFSET && first !== 0 && (first & 0xc0) !== 0xc0) {
+    w.exact.set(name, start);
+  }
+}
+
+/** Registers the suffixes of names written before any compression target existed. */
+function registerDeferred(w: Writer): void {
+  for (const d of w.deferred) {
+    const lower = d.name.toLowerCase();
+    for (let k = 0; k < d.stop; ) {
+      const offset = d.start + k;
+      const key = lower.substring(k, d.stop);
+      if (offset <= MAX_POINTER_OFFSET && !w.names.has(key)) w.names.set(key, offset);
+      const dot = d.name.indexOf(".", k);
+      k = dot < 0 ? d.stop : dot + 1;
+    }
+  }
+  w.deferred.length = 0;
+}
+
+function writeLabels(w: Writer, name: string, compress: boolean): void {
   if (name === "." || name === "") {
     w.u8(0);
     return;
@@ -302,13 +336,18 @@ export function writeName(w: Writer, name: string, compress: boolean): void {
     const hasDot = name.charCodeAt(len - 1) === 0x2e;
     const wire = hasDot ? len + 1 : len + 2;
     if (wire > MAX_NAME_BYTES) throw new DnsError("NAME_TOO_LONG", `name of ${wire} bytes`);
-    const lower = compress ? name.toLowerCase() : name;
+    const stop = hasDot ? len - 1 : len;
+    // Nothing written yet can be pointed to: write the labels now and register the suffixes only
+    // if a later name needs them (most answers repeat the question name: the exact map serves).
+    const deferRegistration = compress && w.names.size === 0 && w.deferred.length === 0;
+    if (compress && !deferRegistration) registerDeferred(w);
+    const lower = compress && !deferRegistration ? name.toLowerCase() : name;
     w.ensure(wire);
     const buf = w.buf;
-    const stop = hasDot ? len - 1 : len;
+    if (deferRegistration) w.deferred.push({ name, start: w.pos, stop });
     let start = 0;
     while (start < stop) {
-      if (compress) {
+      if (compress && !deferRegistration) {
         const key = lower.substring(start, stop);
         const at = w.names.get(key);
         if (at !== undefined) {
@@ -335,6 +374,7 @@ export function writeName(w: Writer, name: string, compress: boolean): void {
   const labels = nameToLabels(name);
   let keys: string[] | undefined;
   if (compress) {
+    registerDeferred(w);
     keys = [];
     let suffix = "";
     for (let i = labels.length - 1; i >= 0; i--) {

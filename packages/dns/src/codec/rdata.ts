@@ -1,7 +1,7 @@
 // Record data wire codec for the typed TYPEs (RFC 1035 §3.3, RFC 3596, RFC 2782, RFC 8659, RFC 6891).
 import { MAX_CHARACTER_STRING_BYTES, RecordType } from "../constants.ts";
 import { DnsError } from "../errors.ts";
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./address.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, writeIPv4 } from "./address.ts";
 import { type NameCache, readName, writeName } from "./name.ts";
 import type {
   CaaData,
@@ -35,6 +35,11 @@ export function decodeRdata(
 ): ResourceRecord["data"] {
   let at = start;
   let data: ResourceRecord["data"];
+  // The common case first, before the closure below is allocated.
+  if (type === RecordType.A) {
+    if (end - start !== 4) throw new DnsError("BAD_RDATA", `A rdata of ${end - start} bytes`);
+    return { address: formatIPv4(bytes, start) };
+  }
   const name = () => {
     if (at >= end) throw new DnsError("BAD_RDATA", `rdata of type ${type} too short for a name`);
     const r = readName(bytes, at, end, cache);
@@ -42,11 +47,6 @@ export function decodeRdata(
     return r.value;
   };
   switch (type) {
-    case RecordType.A:
-      if (end - start !== 4) throw new DnsError("BAD_RDATA", `A rdata of ${end - start} bytes`);
-      data = { address: formatIPv4(bytes, start) };
-      at = end;
-      break;
     case RecordType.AAAA:
       if (end - start !== 16) throw new DnsError("BAD_RDATA", `AAAA rdata of ${end - start} bytes`);
       data = { address: formatIPv6(bytes, start) };
@@ -171,9 +171,9 @@ export function encodeRdata(w: Writer, rr: ResourceRecord, compress: boolean): v
   const type = rr.type;
   switch (type) {
     case RecordType.A: {
-      const a = parseIPv4((d as { address: string }).address);
+      const address = (d as { address: string }).address;
       w.ensure(4);
-      w.buf.set(a, w.pos);
+      if (!writeIPv4(address, w.buf, w.pos)) parseIPv4(address); // throws BAD_VALUE
       w.pos += 4;
       return;
     }

@@ -9,6 +9,10 @@ export class Writer {
   pos = 0;
   /** Lower-cased name suffix → offset where it was written (only offsets a pointer can hold). */
   readonly names = new Map<string, number>();
+  /** Whole names exactly as given → offset: repeated owners cost one lookup, no lower-casing. */
+  readonly exact = new Map<string, number>();
+  /** Plain names written in full whose suffixes are not in `names` yet (see writeName). */
+  readonly deferred: { name: string; start: number; stop: number }[] = [];
 
   constructor(initialBytes = 512) {
     this.buf = new Uint8Array(initialBytes);
