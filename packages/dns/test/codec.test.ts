@@ -176,7 +176,7 @@ describe("malformed input gets a typed error", () => {
     [
       "MX name running past its rdlength",
       `${header(0, 1)} 00 000f 0001 00000000 0004 000a 0361 6263 00`,
-      "TRUNCATED_MESSAGE",
+      "BAD_RDATA",
     ],
     [
       "MX with a byte left over",

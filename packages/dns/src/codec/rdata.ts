@@ -42,7 +42,16 @@ export function decodeRdata(
   }
   const name = () => {
     if (at >= end) throw new DnsError("BAD_RDATA", `rdata of type ${type} too short for a name`);
-    const r = readName(bytes, at, end, cache);
+    let r: { value: string; offset: number };
+    try {
+      r = readName(bytes, at, end, cache);
+    } catch (e) {
+      // Inside rdata, a name cut short means the record ran past its rdlength.
+      if (e instanceof DnsError && e.code === "TRUNCATED_MESSAGE") {
+        throw new DnsError("BAD_RDATA", `type ${type}: name runs past the rdata (${e.message})`);
+      }
+      throw e;
+    }
     at = r.offset;
     return r.value;
   };

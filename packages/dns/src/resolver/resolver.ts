@@ -9,6 +9,7 @@ import { DnsError } from "../errors.ts";
 import {
   formatServerAddress,
   parseServerAddress,
+  type ResolvConf,
   readResolvConf,
   type ServerAddress,
 } from "./resolv-conf.ts";
@@ -198,6 +199,8 @@ export class Resolver {
   readonly #options: ResolverOptions;
   readonly #udp = new UdpClient();
   #servers?: Promise<ServerAddress[]>;
+  /** resolv.conf, when the servers came from it: its timeout/attempts options fill in defaults. */
+  #conf?: ResolvConf;
 
   constructor(options: ResolverOptions = {}) {
     const timeoutMs = options.timeoutMs ?? RESOLVER_DEFAULTS.timeoutMs;
@@ -218,7 +221,10 @@ export class Resolver {
     let servers: ServerAddress[];
     if (overrides.servers) servers = normalizeServers(overrides.servers);
     else {
-      this.#servers ??= readResolvConf().then((c) => c.servers);
+      this.#servers ??= readResolvConf().then((c) => {
+        this.#conf = c;
+        return c.servers;
+      });
       servers = await this.#servers;
     }
     if (servers.length === 0) {
@@ -230,8 +236,11 @@ export class Resolver {
     }
     return {
       servers,
-      timeoutMs: pick("timeoutMs") ?? RESOLVER_DEFAULTS.timeoutMs,
-      retries: pick("retries") ?? RESOLVER_DEFAULTS.retries,
+      timeoutMs: pick("timeoutMs") ?? this.#conf?.timeoutMs ?? RESOLVER_DEFAULTS.timeoutMs,
+      retries:
+        pick("retries") ??
+        (this.#conf?.attempts !== undefined ? Math.max(0, this.#conf.attempts - 1) : undefined) ??
+        RESOLVER_DEFAULTS.retries,
       tcp: pick("tcp") ?? RESOLVER_DEFAULTS.tcp,
       tcpOnTruncation: pick("tcpOnTruncation") ?? RESOLVER_DEFAULTS.tcpOnTruncation,
       ednsUdpPayloadSize: pick("ednsUdpPayloadSize") ?? RESOLVER_DEFAULTS.ednsUdpPayloadSize,
