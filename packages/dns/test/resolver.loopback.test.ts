@@ -206,6 +206,27 @@ describe("resolver over loopback", () => {
     expect((e as DnsError).code).toBe("BAD_RESPONSE");
   });
 
+  test("IPv6 servers work over ::1", async () => {
+    const s = await Bun.udpSocket({
+      hostname: "::1",
+      binaryType: "uint8array",
+      socket: {
+        error() {},
+        data(sock, buf, port, address) {
+          sock.send(encodeMessage(answerA(decodeMessage(buf), "192.0.2.6")), port, address);
+        },
+      },
+    });
+    try {
+      const r = new Resolver({ servers: [`[::1]:${s.port}`], timeoutMs: 1000, retries: 0 });
+      const res = await r.resolve("v6.test", RecordType.A);
+      expect(res.records[0]?.data).toEqual({ address: "192.0.2.6" });
+      expect(res.exchanges[0]?.server).toEqual({ address: "::1", port: s.port });
+    } finally {
+      s.close();
+    }
+  });
+
   test("a CNAME chain that leaves the answer is asked for again", async () => {
     const s = await scripted((q, send) => {
       const name = q.questions[0]?.name;
