@@ -21,8 +21,6 @@ export type DnsErrorCode =
   | "POINTER_LOOP"
   /** Label type 0x40/0x80 (RFC 6891 §5 reserved / obsolete extended labels). */
   | "BAD_LABEL_TYPE"
-  /** Bytes left over after the last section. */
-  | "TRAILING_BYTES"
   /** More than one OPT record, or an OPT record outside the additional section / not at the root. */
   | "BAD_OPT"
   /** A value that cannot be encoded (out-of-range number, bad address, over-long string). */
@@ -39,7 +37,7 @@ export type DnsErrorCode =
   | "NETWORK"
   /** No servers configured and none found in /etc/resolv.conf. */
   | "NO_SERVERS"
-  /** The query was cancelled (resolver closed, AbortSignal). */
+  /** The query was cancelled: its resolver was closed while it waited. */
   | "CANCELLED";
 
 /** The one error class of @netkit/dns. `rcode` is what a server should answer with (FORMERR by default). */

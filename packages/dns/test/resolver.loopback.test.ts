@@ -206,6 +206,15 @@ describe("resolver over loopback", () => {
     expect((e as DnsError).code).toBe("BAD_RESPONSE");
   });
 
+  test("close() cancels queries still waiting", async () => {
+    const silent = await scripted(() => {});
+    const r = new Resolver({ servers: [`127.0.0.1:${silent.port}`], timeoutMs: 5000 });
+    const pending = r.resolve("wait.test", RecordType.A).catch((e) => e);
+    await Bun.sleep(50);
+    r.close();
+    expect(((await pending) as DnsError).code).toBe("CANCELLED");
+  });
+
   test("IPv6 servers work over ::1", async () => {
     const s = await Bun.udpSocket({
       hostname: "::1",

@@ -268,7 +268,7 @@ export class Resolver {
           const r = await this.#attempt(message, server, o);
           return { ...r, attempts };
         } catch (e) {
-          if (!(e instanceof DnsError)) throw e;
+          if (!(e instanceof DnsError) || e.code === "CANCELLED") throw e;
           o.log({
             level: "debug",
             event: "dns.attempt.failed",

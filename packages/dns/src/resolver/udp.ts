@@ -9,6 +9,7 @@ type Socket = udp.Socket<"uint8array">;
 
 interface Pending {
   server: ServerAddress;
+  fail(error: Error): void;
   /** Called with each datagram from the server that carries our id; returns true when accepted. */
   accept(bytes: Uint8Array): boolean;
 }
@@ -70,6 +71,7 @@ export class UdpClient {
     );
     this.#pending.set(id, {
       server,
+      fail,
       accept: (reply) => {
         if (!accept(reply)) return false;
         done();
@@ -135,8 +137,9 @@ export class UdpClient {
     if (!pending.accept(buf)) this.onIgnored?.(from, `id ${id}: question does not match`);
   }
 
-  /** Closes the sockets; pending exchanges time out. */
+  /** Closes the sockets; exchanges still waiting fail with CANCELLED. */
   close(): void {
+    for (const p of this.#pending.values()) p.fail(new DnsError("CANCELLED", "resolver closed"));
     const sockets = [...this.#sockets.values()];
     this.#sockets.clear();
     for (const s of sockets) s.then((sock) => sock.close()).catch(() => {});
