@@ -206,6 +206,14 @@ describe("resolver over loopback", () => {
     expect((e as DnsError).code).toBe("BAD_RESPONSE");
   });
 
+  test("sequential queries come from fresh random source ports", async () => {
+    const s = await scripted((q, send) => send(answerA(q)));
+    const r = new Resolver({ servers: [`127.0.0.1:${s.port}`] });
+    for (let i = 0; i < 5; i++) await r.resolve(`p${i}.test`, RecordType.A);
+    // The socket closes when idle, so each query binds anew and the kernel picks a random port.
+    expect(new Set(s.queries.map((q) => q.port)).size).toBeGreaterThan(1);
+  });
+
   test("close() cancels queries still waiting", async () => {
     const silent = await scripted(() => {});
     const r = new Resolver({ servers: [`127.0.0.1:${silent.port}`], timeoutMs: 5000 });
