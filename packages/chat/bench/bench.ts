@@ -45,7 +45,13 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text.split("\n")[0]!.trim();
 }
 
-async function runOne(server: string, clients: number): Promise<Result> {
+/** The 1-minute load average: other work on this shared machine shows up here. */
+async function loadAverage(): Promise<number> {
+  return Number((await Bun.file("/proc/loadavg").text()).split(" ")[0]);
+}
+
+async function runOne(server: string, clients: number): Promise<Result & { load1: number }> {
+  const load1 = await loadAverage();
   const serverArgv =
     server === "node"
       ? [node ?? "node", join(here, "node-server.mjs")]
@@ -81,14 +87,14 @@ async function runOne(server: string, clients: number): Promise<Result> {
     const out = await new Response(load.stdout).text();
     clearTimeout(timer);
     if ((await load.exited) !== 0) throw new Error(`load generator failed: ${out}`);
-    return JSON.parse(out.trim().split("\n").at(-1)!) as Result;
+    return { ...(JSON.parse(out.trim().split("\n").at(-1)!) as Result), load1 };
   } finally {
     proc.kill("SIGTERM");
     await Promise.race([proc.exited, Bun.sleep(3000).then(() => proc.kill("SIGKILL"))]);
   }
 }
 
-const results: { server: string; result: Result }[] = [];
+const results: { server: string; result: Result & { load1: number } }[] = [];
 for (const clients of CLIENT_COUNTS) {
   for (const server of SERVERS) {
     if (server === "node" && !node) {
@@ -115,6 +121,7 @@ const header = [
   "server cpu",
   "deliv/core-s",
   "loadgen cpu",
+  "load avg",
 ];
 const rows = results.map(({ server, result: r }) => [
   server,
@@ -127,10 +134,13 @@ const rows = results.map(({ server, result: r }) => [
   `${fmt(r.server_cpu_send_window * 100, 0)}%`,
   String(r.deliveries_per_core_second ?? "-"),
   `${fmt(r.loadgen_cpu_send_window * 100, 0)}%`,
+  fmt(r.load1, 2),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
-console.log(`chat bench: offered ${OFFERED} deliveries/s, ${SECONDS} s per run, ~64-byte lines`);
+console.log(
+  `chat bench: offered ${OFFERED} deliveries/s, ${SECONDS} s per run, ~64-byte lines; server on core 0, load generator on core 1`,
+);
 console.log(line(header));
 for (const row of rows) console.log(line(row));
 
@@ -145,6 +155,7 @@ for (const clients of CLIENT_COUNTS) {
     p99_ms: ours?.p99_ms,
     server_cpu: ours?.server_cpu_send_window,
     deliveries_per_core_second: ours?.deliveries_per_core_second,
+    load_average_before: ours?.load1,
     node: base && {
       deliveries_per_second: base.deliveries_per_second,
       delivered_share: base.share,

@@ -9,6 +9,7 @@ import {
   type Log,
   lines,
   listen,
+  type Protocol,
   silentLog,
 } from "@netkit/framing";
 import { ChatError } from "./errors.ts";
@@ -143,6 +144,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   let holding: Peer[] = [];
   let release: ReturnType<typeof setTimeout> | undefined;
   const releaseHeld = () => {
+    clearTimeout(release);
     release = undefined;
     const batch = holding;
     holding = [];
@@ -152,8 +154,10 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       for (const bytes of held) if (!peer.conn.sendBytes(bytes)) break;
     }
   };
+  // True from a peer's FIN until the end of that event-loop turn (see `protocol` below).
+  let bypassHold = false;
   const deliver = (peer: Peer, bytes: Uint8Array) => {
-    if (coalesceMs === 0) {
+    if (coalesceMs === 0 || (bypassHold && peer.held.length === 0)) {
       peer.conn.sendBytes(bytes);
       return;
     }
@@ -164,10 +168,38 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   const perAddressCount = new Map<string, number>();
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
+  // When a peer half-closes, framing delivers its last line and closes the connection in the same
+  // call, with no hook in between. Output held for coalescing would be lost, so the decoder's
+  // finish() (called first) releases it and lets the replies to that last line through at once.
+  // Workaround until framing offers an `onEnd` hook.
+  const baseProtocol = lines({ maxLineBytes, oversize: "drop" });
+  const protocol: Protocol<string, string> = {
+    ...baseProtocol,
+    createDecoder(context) {
+      const inner = baseProtocol.createDecoder(context);
+      return {
+        push: (chunk) => inner.push(chunk),
+        finish: () => {
+          if (coalesceMs > 0) {
+            releaseHeld();
+            bypassHold = true;
+            queueMicrotask(() => {
+              bypassHold = false;
+            });
+          }
+          return inner.finish();
+        },
+        get failure() {
+          return inner.failure;
+        },
+      };
+    },
+  };
+
   const listener: Listener<string, string> = listen<string, string>({
     hostname: options.hostname ?? CHAT_DEFAULTS.hostname,
     port: options.port ?? CHAT_DEFAULTS.port,
-    protocol: lines({ maxLineBytes, oversize: "drop" }),
+    protocol,
     maxQueuedBytes,
     maxConnections: positiveInteger(
       "maxConnections",

@@ -114,6 +114,24 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
     lib.close();
   });
 
+  test("nc -N (half-close after the input): every reply arrives before the close", async () => {
+    chat = serveChat({ port: 0 });
+    const lib = await LineClient.join(chat.port, "lib");
+    const client = track(ncClient(chat.port, ["-N"]));
+    client.write("zed\n/who\nbye all\n/nick");
+    client.endInput();
+    await client.waitForEnd();
+    expect(client.lines[0]).toBe("* Welcome to netkit chat! What is your name?");
+    expect(client.lines[1]).toMatch(/^\* Welcome, zed!/);
+    expect(client.lines.slice(2)).toEqual([
+      "* 2 here: lib, zed",
+      "error BAD_COMMAND: usage: /nick <new name>",
+    ]);
+    expect(await lib.waitFor(/^zed: /)).toBe("zed: bye all");
+    expect(await lib.next()).toBe("* zed left");
+    lib.close();
+  });
+
   test("a newcomer over nc gets the history", async () => {
     chat = serveChat({ port: 0 });
     const lib = await LineClient.join(chat.port, "lib");
