@@ -1,0 +1,31 @@
+// HttpError: the one error class of @netkit/httpchat; `code` is the contract, `status` what the peer is told.
+
+export type HttpErrorCode =
+  | "BAD_REQUEST_LINE"
+  | "BAD_VERSION"
+  | "BAD_HEADER"
+  | "BAD_LINE_ENDING"
+  | "OBS_FOLD"
+  | "MISSING_HOST"
+  | "BAD_CONTENT_LENGTH"
+  | "CONFLICTING_LENGTH"
+  | "CHUNKED_NOT_LAST"
+  | "UNSUPPORTED_TRANSFER_CODING"
+  | "BAD_CHUNK"
+  | "HEADERS_TOO_LARGE"
+  | "TOO_MANY_HEADERS"
+  | "BODY_TOO_LARGE"
+  | "HEADERS_TIMEOUT"
+  | "UNSUPPORTED_METHOD";
+
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+    /** The status sent to the peer before the connection is closed. */
+    readonly status: number = 400,
+  ) {
+    super(message);
+  }
+}

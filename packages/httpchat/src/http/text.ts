@@ -1,0 +1,22 @@
+// Byte/text helpers shared by the request parser and the chunked decoder (RFC 9110 §5.6 grammar).
+
+/** Bytes [start, end) as a string, one char per byte (HTTP heads are octets, not UTF-8). */
+export function latin1(buf: Buffer, start: number, end: number): string {
+  return buf.toString("latin1", start, end);
+}
+
+/** A Buffer view of the same memory (Bun hands sockets Buffers already; tests may pass Uint8Array). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** token = 1*tchar (RFC 9110 §5.6.2). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). The value may hold HTAB, SP,
+ * visible ASCII and obs-text, never CR, LF, NUL or other controls: a CR here is a bare CR.
+ */
+export const FIELD_LINE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the class lists the bytes HTTP forbids
+  /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[\t ]*([^\x00-\x08\x0a-\x1f\x7f]*?)[\t ]*$/;

@@ -1,0 +1,12 @@
+// @netkit/httpchat: an HTTP/1.1 server on Bun.listen with a Fetch-handler interface, and a web chat on it.
+export { HTTP_DEFAULTS } from "./http/defaults.ts";
+export { HttpError, type HttpErrorCode } from "./http/errors.ts";
+export {
+  type ParserHandlers,
+  type ParserLimits,
+  type ParserPhase,
+  type RequestBodyFraming,
+  type RequestHead,
+  RequestParser,
+} from "./http/request-parser.ts";
+export { type FetchHandler, type HttpServer, type ServeOptions, serve } from "./http/server.ts";
