@@ -64,10 +64,10 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     conn.send(String(listing.count));
     for (const page of listing.pages) {
       for (const chunk of encodeFrameChunks(page, chunkBytes)) {
-        const since = performance.now();
-        while (conn.queuedBytes + chunk.length > maxQueuedBytes) {
-          if (conn.isClosed) return false;
-          if (performance.now() - since > stallTimeoutMs) {
+        if (conn.queuedBytes + chunk.length > maxQueuedBytes) {
+          // The reader is slower than SQLite: wait for the socket to drain, up to the stall limit.
+          if (!(await drainedWithin(conn, stallTimeoutMs))) {
+            if (conn.isClosed) return false;
             log({
               level: "warn",
               event: "conn.stalled",
@@ -77,7 +77,7 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
             conn.destroy();
             return false;
           }
-          await Bun.sleep(1); // the reader is slower than SQLite: wait for the socket to drain
+          if (conn.isClosed) return false;
         }
         if (!conn.sendBytes(chunk)) return false;
       }
@@ -158,4 +158,15 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
 
 function peer(conn: Conn): string {
   return `${conn.remoteAddress}:${conn.remotePort}`;
+}
+
+/** Resolves true once everything queued to `conn` reached the kernel, false after `timeoutMs`. */
+function drainedWithin(conn: Conn, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  return Promise.race([conn.drained().then(() => true), stalled]).finally(() =>
+    clearTimeout(timer),
+  );
 }
