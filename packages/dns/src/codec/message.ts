@@ -147,9 +147,12 @@ export function encodeMessage(message: Message, options: EncodeOptions = {}): Ui
   const w = scratch ?? new Writer(4096);
   scratch = undefined;
   w.pos = 0;
-  w.names.clear();
-  w.exact.clear();
-  w.deferred.length = 0;
+  if (w.names.size > 0) w.names.clear();
+  if (w.exactNames.length > 0) {
+    w.exactNames.length = 0;
+    w.exactOffsets.length = 0;
+  }
+  if (w.deferred.length > 0) w.deferred.length = 0;
   try {
     const { rcode } = message;
     if (!Number.isInteger(rcode) || rcode < 0 || rcode > 0xfff || (rcode > 15 && !message.edns)) {

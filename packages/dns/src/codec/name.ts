@@ -10,7 +10,7 @@ import {
   MAX_POINTER_OFFSET,
 } from "../constants.ts";
 import { DnsError } from "../errors.ts";
-import type { Writer } from "./writer.ts";
+import { EXACT_NAMES, type Writer } from "./writer.ts";
 
 /**
  * How each byte of a label prints. BIND's dns_name_totext escapes `"().;\@$` with a backslash and
@@ -295,19 +295,28 @@ export function writeName(w: Writer, name: string, compress: boolean): void {
     writeLabels(w, name, false);
     return;
   }
-  const at = w.exact.get(name);
-  if (at !== undefined) {
-    w.ensure(2);
-    w.buf[w.pos++] = 0xc0 | (at >> 8);
-    w.buf[w.pos++] = at & 0xff;
-    return;
+  const names = w.exactNames;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] === name) {
+      const at = w.exactOffsets[i] as number;
+      w.ensure(2);
+      w.buf[w.pos++] = 0xc0 | (at >> 8);
+      w.buf[w.pos++] = at & 0xff;
+      return;
+    }
   }
   const start = w.pos;
   writeLabels(w, name, true);
   // Remember where the labels start, unless the whole name became a pointer (or is the root).
   const first = w.buf[start] as number;
-  if (start <= MAX_POINTER_OFFSET && first !== 0 && (first & 0xc0) !== 0xc0) {
-    w.exact.set(name, start);
+  if (
+    start <= MAX_POINTER_OFFSET &&
+    first !== 0 &&
+    (first & 0xc0) !== 0xc0 &&
+    names.length < EXACT_NAMES
+  ) {
+    names.push(name);
+    w.exactOffsets.push(start);
   }
 }
 

@@ -2,6 +2,9 @@
 import { MAX_MESSAGE_BYTES } from "../constants.ts";
 import { DnsError } from "../errors.ts";
 
+/** How many whole names the writer remembers for exact-match pointers. */
+export const EXACT_NAMES = 16;
+
 /** Encodes into one buffer that doubles when full, up to MAX_MESSAGE_BYTES. */
 export class Writer {
   buf: Uint8Array;
@@ -9,8 +12,12 @@ export class Writer {
   pos = 0;
   /** Lower-cased name suffix → offset where it was written (only offsets a pointer can hold). */
   readonly names = new Map<string, number>();
-  /** Whole names exactly as given → offset: repeated owners cost one lookup, no lower-casing. */
-  readonly exact = new Map<string, number>();
+  /**
+   * Whole names exactly as given, and where they were written: repeated owners cost a short scan
+   * of string comparisons, no lower-casing (capped at EXACT_NAMES; the suffix map still serves).
+   */
+  readonly exactNames: string[] = [];
+  readonly exactOffsets: number[] = [];
   /** Plain names written in full whose suffixes are not in `names` yet (see writeName). */
   readonly deferred: { name: string; start: number; stop: number }[] = [];
 
