@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
 import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
+import { startDnsService } from "@netkit/dns";
 import type { Log } from "@netkit/framing";
 
 /** One socket a running service listens on, for the table `up` prints. */
@@ -35,6 +36,27 @@ export interface ServiceEntry {
  * calls its exported start function with its embedded defaults.
  */
 export const services: ServiceEntry[] = [
+  {
+    // DNS first: the BBS client asks the name service for its server's address.
+    name: "dns",
+    async start({ host, log }) {
+      const service = await startDnsService({ hostname: host, log });
+      const { hostname, port } = service.dns;
+      const listening: Listening[] = [
+        { service: "dns", protocol: "udp", host: hostname, port },
+        { service: "dns", protocol: "tcp", host: hostname, port },
+      ];
+      if (service.names) {
+        listening.push({
+          service: "dns-names",
+          protocol: "tcp",
+          host: hostname,
+          port: service.names.port,
+        });
+      }
+      return { listening, stop: () => service.stop() };
+    },
+  },
   {
     name: "echo",
     async start({ host, log }) {

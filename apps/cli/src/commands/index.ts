@@ -2,6 +2,7 @@
 import type { Command } from "../cli-kit.ts";
 import { bbs } from "./bbs.ts";
 import { chat } from "./chat.ts";
+import { dns } from "./dns.ts";
 import { echo } from "./echo.ts";
 import { lookup } from "./lookup.ts";
 import { up } from "./up.ts";
@@ -9,6 +10,7 @@ import { up } from "./up.ts";
 export const commands: Record<string, Command> = {
   bbs,
   chat,
+  dns,
   echo,
   lookup,
   up,
