@@ -1,4 +1,14 @@
 // @netkit/httpchat: an HTTP/1.1 server on Bun.listen with a Fetch-handler interface, and a web chat on it.
+
+export { type Asset, loadPageAssets } from "./chat/assets.ts";
+export { CHAT_LIMITS, type ChatApp, createChatApp } from "./chat/routes/app.ts";
+export {
+  CHAT_DEFAULTS,
+  type ChatServer,
+  type ChatServerOptions,
+  startChatServer,
+} from "./chat/start.ts";
+export { type ChatMessage, MessageStore } from "./chat/store.ts";
 export { HTTP_DEFAULTS } from "./http/defaults.ts";
 export { HttpError, type HttpErrorCode } from "./http/errors.ts";
 export {

@@ -1,0 +1,145 @@
+// The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling.
+import { type Asset, loadPageAssets } from "../assets.ts";
+import type { ChatMessage, MessageStore } from "../store.ts";
+
+export const CHAT_LIMITS = {
+  /** Unicode code points per message text. */
+  maxTextChars: 2000,
+  /** Code points per display name. */
+  maxNameChars: 50,
+  /** Messages per /messages reply. */
+  maxMessagesPerReply: 100,
+  /** Longest `wait` a client may ask for, in seconds. */
+  maxWaitSeconds: 30,
+} as const;
+
+export interface ChatApp {
+  fetch(request: Request): Promise<Response>;
+  /** Answers every waiting long poll (with nothing new) so the server can stop. */
+  close(): void;
+}
+
+interface Waiter {
+  since: number;
+  wake(): void;
+}
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+};
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+function methodNotAllowed(allow: string): Response {
+  return json(405, { error: "method not allowed" }, { allow });
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** Builds the chat's Fetch handler over a message store. */
+export function createChatApp(store: MessageStore): ChatApp {
+  const waiters = new Set<Waiter>();
+  let assets: Promise<Map<string, Asset>> | undefined;
+  let closed = false;
+
+  function serveAsset(request: Request, asset: Asset): Response {
+    const headers = {
+      "content-type": asset.contentType,
+      etag: asset.etag,
+      "cache-control": "no-cache",
+    };
+    const match = request.headers.get("if-none-match");
+    if (match?.split(",").some((tag) => tag.trim() === asset.etag || tag.trim() === "*")) {
+      return new Response(null, { status: 304, headers });
+    }
+    return new Response(request.method === "HEAD" ? null : asset.body, { headers });
+  }
+
+  async function postChat(request: Request): Promise<Response> {
+    let input: unknown;
+    try {
+      input = JSON.parse(await request.text());
+    } catch {
+      return json(400, { error: "body is not valid JSON" });
+    }
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return json(400, { error: "body must be a JSON object" });
+    }
+    const { text, name } = input as { text?: unknown; name?: unknown };
+    if (typeof text !== "string" || text.trim() === "") {
+      return json(400, { error: "text must be a non-empty string" });
+    }
+    if (codePoints(text) > CHAT_LIMITS.maxTextChars) {
+      return json(400, { error: `text is over ${CHAT_LIMITS.maxTextChars} characters` });
+    }
+    if (name !== undefined && typeof name !== "string") {
+      return json(400, { error: "name must be a string" });
+    }
+    const cleanName = name?.trim() || "anonymous";
+    if (codePoints(cleanName) > CHAT_LIMITS.maxNameChars) {
+      return json(400, { error: `name is over ${CHAT_LIMITS.maxNameChars} characters` });
+    }
+    const message = store.add(cleanName, text);
+    for (const waiter of waiters) if (waiter.since < message.id) waiter.wake();
+    return json(201, { id: message.id });
+  }
+
+  async function getMessages(url: URL): Promise<Response> {
+    const sinceText = url.searchParams.get("since") ?? "0";
+    const waitText = url.searchParams.get("wait") ?? "0";
+    if (!/^\d{1,15}$/.test(sinceText)) return json(400, { error: "since must be a message id" });
+    if (!/^\d{1,2}(\.\d+)?$/.test(waitText) || Number(waitText) > CHAT_LIMITS.maxWaitSeconds) {
+      return json(400, { error: `wait must be 0..${CHAT_LIMITS.maxWaitSeconds} seconds` });
+    }
+    const since = Number(sinceText);
+    let messages: ChatMessage[] = store.since(since, CHAT_LIMITS.maxMessagesPerReply);
+    const waitMs = Number(waitText) * 1000;
+    if (messages.length === 0 && waitMs > 0 && !closed) {
+      await new Promise<void>((resolve) => {
+        const waiter: Waiter = {
+          since,
+          wake() {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => waiter.wake(), waitMs);
+        waiters.add(waiter);
+      });
+      if (!closed) messages = store.since(since, CHAT_LIMITS.maxMessagesPerReply);
+    }
+    return json(200, messages);
+  }
+
+  async function fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const method = request.method;
+    const isRead = method === "GET" || method === "HEAD";
+    switch (url.pathname) {
+      case "/chat":
+        return method === "POST" ? postChat(request) : methodNotAllowed("POST");
+      case "/messages":
+        return isRead ? getMessages(url) : methodNotAllowed("GET, HEAD");
+    }
+    assets ??= loadPageAssets();
+    const asset = (await assets).get(url.pathname);
+    if (!asset) return json(404, { error: "not found" });
+    return isRead ? serveAsset(request, asset) : methodNotAllowed("GET, HEAD");
+  }
+
+  return {
+    fetch,
+    close() {
+      closed = true;
+      for (const waiter of waiters) waiter.wake();
+    },
+  };
+}

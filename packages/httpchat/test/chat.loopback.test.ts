@@ -1,0 +1,133 @@
+// The chat app over our HTTP server on loopback: validation, paging, long polling, assets, persistence.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ChatMessage, type ChatServer, startChatServer } from "../src/index.ts";
+
+let dir = "";
+let chat: ChatServer | undefined;
+let base = "";
+
+function start(): void {
+  chat = startChatServer({ port: 0, dbPath: join(dir, "nested", "chat.sqlite") });
+  base = `http://127.0.0.1:${chat.port}`;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "httpchat-"));
+  start();
+});
+afterEach(async () => {
+  await chat?.stop();
+  chat = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (body: string) => fetch(`${base}/chat`, { method: "POST", body });
+
+test("POST /chat stores a message and returns 201 with its id", async () => {
+  const res = await post('{"text":"Hello World!"}');
+  expect(res.status).toBe(201);
+  expect(await res.json()).toEqual({ id: 1 });
+  const named = await post(JSON.stringify({ text: "hi", name: "ann" }));
+  expect(await named.json()).toEqual({ id: 2 });
+  const list = await fetch(`${base}/messages?since=0`);
+  expect(list.headers.get("cache-control")).toBe("no-store");
+  const messages = (await list.json()) as ChatMessage[];
+  expect(messages.map((m: { name: string; text: string }) => [m.name, m.text])).toEqual([
+    ["anonymous", "Hello World!"],
+    ["ann", "hi"],
+  ]);
+  expect(messages[0]?.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+});
+
+test.each([
+  ["invalid JSON", "{nope"],
+  ["a JSON array", "[1]"],
+  ["a missing text", '{"name":"x"}'],
+  ["an empty text", '{"text":"  "}'],
+  ["a non-string text", '{"text":5}'],
+  ["text over 2000 code points", JSON.stringify({ text: "😀".repeat(2001) })],
+])("POST /chat with %s → 400 with a JSON error", async (_, body) => {
+  const res = await post(body);
+  expect(res.status).toBe(400);
+  expect(res.headers.get("content-type")).toStartWith("application/json");
+  expect(typeof ((await res.json()) as { error: unknown }).error).toBe("string");
+});
+
+test("2000 code points of astral characters are accepted", async () => {
+  const res = await post(JSON.stringify({ text: "😀".repeat(2000) }));
+  expect(res.status).toBe(201);
+});
+
+test("wrong method → 405 with Allow, unknown path → 404", async () => {
+  const put = await fetch(`${base}/chat`, { method: "GET" });
+  expect(put.status).toBe(405);
+  expect(put.headers.get("allow")).toBe("POST");
+  const del = await fetch(`${base}/messages`, { method: "DELETE" });
+  expect(del.status).toBe(405);
+  expect(del.headers.get("allow")).toBe("GET, HEAD");
+  expect((await fetch(`${base}/nope`)).status).toBe(404);
+  expect((await fetch(`${base}/messages?since=x`)).status).toBe(400);
+  expect((await fetch(`${base}/messages?since=0&wait=31`)).status).toBe(400);
+});
+
+test("GET /messages returns at most 100 newer messages per reply", async () => {
+  for (let i = 0; i < 130; i++) await post(JSON.stringify({ text: `m${i}` }));
+  const first = (await (await fetch(`${base}/messages?since=0`)).json()) as ChatMessage[];
+  expect(first.length).toBe(100);
+  const rest = (await (
+    await fetch(`${base}/messages?since=${first.at(-1)?.id}`)
+  ).json()) as ChatMessage[];
+  expect(rest.map((m: { text: string }) => m.text)).toEqual(
+    Array.from({ length: 30 }, (_, i) => `m${i + 100}`),
+  );
+});
+
+test("a long poll is answered as soon as a newer message exists", async () => {
+  const poll = fetch(`${base}/messages?since=0&wait=10`).then(
+    (r) => r.json() as Promise<ChatMessage[]>,
+  );
+  await Bun.sleep(100);
+  await post('{"text":"wake up"}');
+  const messages = await poll;
+  expect(messages.map((m: { text: string }) => m.text)).toEqual(["wake up"]);
+});
+
+test("a long poll with nothing new ends after wait seconds with []", async () => {
+  const res = await fetch(`${base}/messages?since=0&wait=0.2`);
+  expect(await res.json()).toEqual([]);
+});
+
+test("the page and its assets carry Content-Type and ETag, and revalidate with 304", async () => {
+  for (const [path, type] of [
+    ["/", "text/html"],
+    ["/app.js", "text/javascript"],
+    ["/styles.css", "text/css"],
+  ] as const) {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toStartWith(type);
+    const etag = res.headers.get("etag") as string;
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    await res.arrayBuffer();
+    const again = await fetch(`${base}${path}`, { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+  }
+  expect(await (await fetch(`${base}/`)).text()).toContain('<script type="module" src="/app.js">');
+});
+
+test("a restart keeps the history and ids keep increasing", async () => {
+  await post('{"text":"before"}');
+  await post('{"text":"restart"}');
+  await chat?.stop();
+  start();
+  const res = await post('{"text":"after"}');
+  expect(await res.json()).toEqual({ id: 3 });
+  const texts = ((await (await fetch(`${base}/messages?since=0`)).json()) as ChatMessage[]).map(
+    (m: { text: string }) => m.text,
+  );
+  expect(texts).toEqual(["before", "restart", "after"]);
+});
