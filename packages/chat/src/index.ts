@@ -6,6 +6,8 @@ export {
   parseTarget,
   runChatClient,
 } from "./client.ts";
+// Output coalescing (used by the server)
+export { type ByteSink, Coalescer, Outbox } from "./coalesce.ts";
 export { ECHO_DEFAULTS, type EchoServer, type EchoServerOptions, serveEcho } from "./echo.ts";
 // Errors
 export { ChatError, type ChatErrorCode } from "./errors.ts";

@@ -1,6 +1,7 @@
 // Chat server transport: framing's line Connections in push mode, one ChatSession per peer.
 // Each broadcast line is encoded once (Room encode = encodeLine) and the same bytes go to every
-// receiver with sendBytes; framing coalesces each peer's sends into one write per event-loop turn.
+// receiver with sendBytes. Output is held up to `coalesceMs` (Coalescer), then framing writes each
+// peer's queued bytes in one write per event-loop turn.
 import {
   type Connection,
   encodeLine,
@@ -12,6 +13,7 @@ import {
   type Protocol,
   silentLog,
 } from "@netkit/framing";
+import { Coalescer } from "./coalesce.ts";
 import { ChatError } from "./errors.ts";
 import { ROOM_DEFAULTS, Room } from "./room.ts";
 import { ChatSession, SESSION_DEFAULTS } from "./session.ts";
@@ -75,11 +77,8 @@ export interface ChatServer {
 type Conn = Connection<string, string>;
 
 interface Peer {
-  conn: Conn;
   session: ChatSession<Uint8Array>;
   lastInputMs: number;
-  /** Output held back for coalescing (coalesceMs > 0), in order. */
-  held: Uint8Array[];
 }
 
 function nonNegativeInteger(name: string, value: number): number {
@@ -135,43 +134,15 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     encode: encodeLine,
     historySize: options.historySize ?? CHAT_DEFAULTS.historySize,
   });
-  const coalesceMs = nonNegativeInteger(
-    "coalesceMs",
-    options.coalesceMs ?? CHAT_DEFAULTS.coalesceMs,
-  );
   const peers = new Map<Conn, Peer>();
-  // Coalescing: peers with held output, released together when the timer fires.
-  let holding: Peer[] = [];
-  let release: ReturnType<typeof setTimeout> | undefined;
-  const releaseHeld = () => {
-    clearTimeout(release);
-    release = undefined;
-    const batch = holding;
-    holding = [];
-    for (const peer of batch) {
-      const held = peer.held;
-      peer.held = [];
-      for (const bytes of held) if (!peer.conn.sendBytes(bytes)) break;
-    }
-  };
-  // True from a peer's FIN until the end of that event-loop turn (see `protocol` below).
-  let bypassHold = false;
-  const deliver = (peer: Peer, bytes: Uint8Array) => {
-    if (coalesceMs === 0 || (bypassHold && peer.held.length === 0)) {
-      peer.conn.sendBytes(bytes);
-      return;
-    }
-    if (peer.held.length === 0) holding.push(peer);
-    peer.held.push(bytes);
-    release ??= setTimeout(releaseHeld, coalesceMs);
-  };
+  const coalescer = new Coalescer(options.coalesceMs ?? CHAT_DEFAULTS.coalesceMs);
   const perAddressCount = new Map<string, number>();
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
   // When a peer half-closes, framing delivers its last line and closes the connection in the same
-  // call, with no hook in between. Output held for coalescing would be lost, so the decoder's
-  // finish() (called first) releases it and lets the replies to that last line through at once.
-  // Workaround until framing offers an `onEnd` hook.
+  // call, with no hook in between: output still held for coalescing would be lost. The decoder's
+  // finish() runs first, so it releases what is held and lets the replies to that last line
+  // through unheld. (A workaround until framing has an end-of-input hook.)
   const baseProtocol = lines({ maxLineBytes, oversize: "drop" });
   const protocol: Protocol<string, string> = {
     ...baseProtocol,
@@ -180,13 +151,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       return {
         push: (chunk) => inner.push(chunk),
         finish: () => {
-          if (coalesceMs > 0) {
-            releaseHeld();
-            bypassHold = true;
-            queueMicrotask(() => {
-              bypassHold = false;
-            });
-          }
+          coalescer.bypassThisTurn();
           return inner.finish();
         },
         get failure() {
@@ -226,17 +191,12 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
         );
         return;
       }
-      const peer: Peer = {
-        conn,
-        session: undefined as unknown as ChatSession<Uint8Array>,
-        lastInputMs: performance.now(),
-        held: [],
-      };
-      peer.session = new ChatSession<Uint8Array>({
+      const outbox = coalescer.outbox(conn);
+      const session = new ChatSession<Uint8Array>({
         room,
-        send: (bytes) => deliver(peer, bytes),
+        send: (bytes) => outbox.send(bytes),
         close: () => {
-          if (peer.held.length > 0) releaseHeld(); // what was said before the close goes first
+          if (outbox.heldCount > 0) coalescer.releaseAll(); // what was said goes out first
           conn.close();
         },
         floodBurst,
@@ -244,9 +204,9 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
         remote: peerName(conn),
         log,
       });
-      peers.set(conn, peer);
+      peers.set(conn, { session, lastInputMs: performance.now() });
       log({ event: "conn.open", peer: peerName(conn) });
-      peer.session.start();
+      session.start();
     },
     onMessage(conn, line) {
       const peer = peers.get(conn);
@@ -311,8 +271,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     },
     async stop() {
       clearInterval(sweep);
-      clearTimeout(release);
-      releaseHeld();
+      coalescer.releaseAll();
       for (const peer of peers.values()) {
         peer.session.kick(new ChatError("SERVER_STOPPING", "the server is shutting down"), false);
       }
