@@ -4,6 +4,7 @@ import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
 import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
 import { startDnsService } from "@netkit/dns";
 import type { Log } from "@netkit/framing";
+import { HTTPCHAT_DEFAULTS, startChatServer } from "@netkit/httpchat";
 
 /** One socket a running service listens on, for the table `up` prints. */
 export interface Listening {
@@ -88,6 +89,23 @@ export const services: ServiceEntry[] = [
       });
       return {
         listening: [{ service: "bbs", protocol: "tcp", host: server.hostname, port: server.port }],
+        stop: () => server.stop(),
+      };
+    },
+  },
+  {
+    name: "httpchat",
+    async start({ host, log, dataDir }) {
+      const server = startChatServer({
+        hostname: host,
+        port: HTTPCHAT_DEFAULTS.port,
+        dbPath: join(dataDir, "httpchat.sqlite"),
+        log,
+      });
+      return {
+        listening: [
+          { service: "httpchat", protocol: "tcp", host: server.hostname, port: server.port },
+        ],
         stop: () => server.stop(),
       };
     },

@@ -3,9 +3,9 @@
 export { type Asset, loadPageAssets } from "./chat/assets.ts";
 export { CHAT_LIMITS, type ChatApp, createChatApp } from "./chat/routes/app.ts";
 export {
-  CHAT_DEFAULTS,
   type ChatServer,
   type ChatServerOptions,
+  HTTPCHAT_DEFAULTS,
   startChatServer,
 } from "./chat/start.ts";
 export { type ChatMessage, MessageStore } from "./chat/store.ts";

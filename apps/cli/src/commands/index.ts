@@ -4,6 +4,7 @@ import { bbs } from "./bbs.ts";
 import { chat } from "./chat.ts";
 import { dns } from "./dns.ts";
 import { echo } from "./echo.ts";
+import { httpchat } from "./httpchat.ts";
 import { lookup } from "./lookup.ts";
 import { up } from "./up.ts";
 
@@ -12,6 +13,7 @@ export const commands: Record<string, Command> = {
   chat,
   dns,
   echo,
+  httpchat,
   lookup,
   up,
 };

@@ -5,7 +5,7 @@ import { type HttpServer, type ServeOptions, serve } from "../http/server.ts";
 import { createChatApp } from "./routes/app.ts";
 import { MessageStore } from "./store.ts";
 
-export const CHAT_DEFAULTS = {
+export const HTTPCHAT_DEFAULTS = {
   hostname: HTTP_DEFAULTS.hostname,
   port: 8888,
   dbPath: "./data/httpchat.sqlite",
@@ -35,16 +35,16 @@ export interface ChatServer {
 }
 
 export function startChatServer(options: ChatServerOptions = {}): ChatServer {
-  const dbPath = options.dbPath ?? CHAT_DEFAULTS.dbPath;
+  const dbPath = options.dbPath ?? HTTPCHAT_DEFAULTS.dbPath;
   const store = new MessageStore(dbPath);
   const app = createChatApp(store);
   let server: HttpServer;
   try {
     server = serve({
       ...options,
-      hostname: options.hostname ?? CHAT_DEFAULTS.hostname,
-      port: options.port ?? CHAT_DEFAULTS.port,
-      maxBodyBytes: options.maxBodyBytes ?? CHAT_DEFAULTS.maxBodyBytes,
+      hostname: options.hostname ?? HTTPCHAT_DEFAULTS.hostname,
+      port: options.port ?? HTTPCHAT_DEFAULTS.port,
+      maxBodyBytes: options.maxBodyBytes ?? HTTPCHAT_DEFAULTS.maxBodyBytes,
       fetch: app.fetch,
     });
   } catch (error) {

@@ -8,6 +8,8 @@ interface ChatMessage {
 }
 
 const WAIT_SECONDS = 25;
+/** The server's page size: a full page means there may be more to catch up on at once. */
+const MAX_PER_REPLY = 100;
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 5000;
 
@@ -58,17 +60,21 @@ function show(messages: ChatMessage[]): void {
 /** Long-polls /messages forever; on errors retries with exponential backoff, then catches up. */
 async function pollForever(): Promise<never> {
   let backoffMs = MIN_BACKOFF_MS;
+  let caughtUp = false; // after (re)connecting, first fetch what is there at once, then long-poll
   for (;;) {
     try {
-      const response = await fetch(`/messages?since=${lastId}&wait=${WAIT_SECONDS}`, {
+      const wait = caughtUp ? WAIT_SECONDS : 0;
+      const response = await fetch(`/messages?since=${lastId}&wait=${wait}`, {
         cache: "no-store",
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const messages = (await response.json()) as ChatMessage[];
       show(messages);
       setStatus("connected", false);
+      caughtUp = messages.length < MAX_PER_REPLY;
       backoffMs = MIN_BACKOFF_MS;
     } catch {
+      caughtUp = false;
       setStatus(`offline, retrying in ${(backoffMs / 1000).toFixed(1)} s`, true);
       await sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
