@@ -7,6 +7,16 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type ChatServer, startChatServer } from "../../src/index.ts";
 import { requireTool } from "../helpers.ts";
 
+/** The page's `document`, as far as the functions run inside Chromium use it (this file has no DOM lib). */
+declare const document: {
+  getElementById(
+    id: string,
+  ): { textContent: string | null; classList: { contains(c: string): boolean } } | null;
+  querySelectorAll(
+    selector: string,
+  ): ArrayLike<{ textContent: string | null }> & Iterable<{ textContent: string | null }>;
+};
+
 const chromiumPath = requireTool("chromium", "chromium");
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 const XSS = "<img src=x onerror=alert(1)>";
