@@ -238,14 +238,14 @@ describe("chat server over loopback", () => {
   });
 
   test("idle timeout: the reason, then the close; the others are told", async () => {
-    start({ idleTimeoutMs: 300 });
+    start({ idleTimeoutMs: 500 });
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.waitFor("* bob joined");
     const keepAlive = setInterval(() => ann.send("/who"), 100);
     try {
       expect(await bob.waitFor(/^error IDLE_TIMEOUT/, 3000)).toBe(
-        "error IDLE_TIMEOUT: nothing received for 300 ms; goodbye",
+        "error IDLE_TIMEOUT: nothing received for 500 ms; goodbye",
       );
       await bob.waitForEnd();
       await ann.waitFor("* bob left (idle)");
