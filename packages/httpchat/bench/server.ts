@@ -1,0 +1,57 @@
+// Bench peer process: one Fetch handler served by our server, by Bun.serve (bench only), or a canned-reply floor.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createChatApp, MessageStore, serve } from "../src/index.ts";
+
+const [kind = "ours", portText = "0"] = process.argv.slice(2);
+const dir = mkdtempSync(join(tmpdir(), "httpchat-bench-"));
+const store = new MessageStore(join(dir, "bench.sqlite"));
+const chat = createChatApp(store);
+const payload = JSON.stringify({ ok: true, service: "httpchat", n: 42 });
+
+/** The same handler for every server: a small JSON document, and the chat's routes. */
+function handler(request: Request): Response | Promise<Response> {
+  if (request.url.endsWith("/json")) {
+    return new Response(payload, { headers: { "content-type": "application/json" } });
+  }
+  return chat.fetch(request);
+}
+
+let stop: () => void;
+let port: number;
+if (kind === "bun") {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: Number(portText), fetch: handler });
+  port = server.port ?? 0;
+  stop = () => server.stop(true);
+} else if (kind === "floor") {
+  // Not HTTP: answers every incoming chunk with one canned response, no parsing, no handler.
+  // It shows the most a JS server on Bun.listen can do on this machine.
+  const canned = Buffer.from(
+    `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`,
+  );
+  const listener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: Number(portText),
+    socket: {
+      data(socket) {
+        socket.write(canned);
+      },
+    },
+  });
+  port = listener.port;
+  stop = () => listener.stop(true);
+} else {
+  const server = serve({ hostname: "127.0.0.1", port: Number(portText), fetch: handler });
+  port = server.port;
+  stop = () => void server.stop();
+}
+
+console.log(`ready ${port}`);
+process.on("SIGTERM", () => {
+  stop();
+  chat.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
