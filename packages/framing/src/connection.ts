@@ -37,6 +37,11 @@ export interface ConnectionHooks<In, Out> {
   onMessage?: (connection: Connection<In, Out>, message: In) => void;
   /** A recoverable decode problem (a dropped over-long line). */
   onRecoverableError?: (connection: Connection<In, Out>, error: FramingError) => void;
+  /**
+   * The peer sent FIN, after its last message was delivered. In push mode the connection then
+   * closes once its queue is flushed, so send anything still held back (batched output) here.
+   */
+  onEnd?: (connection: Connection<In, Out>) => void;
 }
 
 /** What a Bun socket carries in `socket.data`. */
@@ -226,6 +231,7 @@ export class Connection<In, Out> {
       return;
     }
     this.#deliver(rest);
+    this.#hooks.onEnd?.(this);
     if (this.#hooks.onMessage) {
       this.close(); // push mode: nothing more will come; finish sending, then close
     } else if (this.#inboxHead >= this.#inbox.length) {
@@ -267,7 +273,13 @@ export class Connection<In, Out> {
 
   /** Checks the queue limit after `size` bytes were appended, then schedules the flush. */
   #accept(size: number): boolean {
-    const queued = this.#out.length;
+    let queued = this.#out.length;
+    if (queued > this.#maxQueuedBytes && !this.#blocked) {
+      // A big turn for a peer that is reading: hand what the kernel takes over now, and judge
+      // the queue by what is really left.
+      this.#writeOut();
+      queued = this.#out.length;
+    }
     if (queued > this.#maxQueuedBytes) {
       const error = new FramingError(
         "QUEUE_OVERFLOW",

@@ -252,3 +252,47 @@ describe("Connection over loopback", () => {
     ).rejects.toThrow();
   });
 });
+
+describe("onEnd", () => {
+  test("runs after the last message and before the push-mode close, so held output goes out", async () => {
+    const held = new Map<Connection<string, string>, string[]>();
+    const server = track(
+      listen<string, string>({
+        port: 0,
+        protocol: lines(),
+        onMessage: (c, m) => {
+          const list = held.get(c) ?? [];
+          list.push(m);
+          held.set(c, list); // held back, as a batching server would
+        },
+        onEnd: (c) => {
+          for (const m of held.get(c) ?? []) c.send(`late ${m}`);
+        },
+      }),
+    );
+    const client = await connect({ hostname: "127.0.0.1", port: server.port, protocol: lines() });
+    client.send("a");
+    client.send("b");
+    client.shutdown();
+    expect(await client.receive()).toBe("late a");
+    expect(await client.receive()).toBe("late b");
+    expect(await client.receive()).toBeUndefined();
+  });
+});
+
+test("one turn's output above maxQueuedBytes reaches a peer that reads", async () => {
+  const server = track(
+    listen({
+      port: 0,
+      protocol: frames(),
+      maxQueuedBytes: 64 * 1024,
+      onMessage: (c) => {
+        for (let i = 0; i < 16; i++) c.send(new Uint8Array(16 * 1024)); // 256 KiB in one turn
+      },
+    }),
+  );
+  const client = await connect({ hostname: "127.0.0.1", port: server.port, protocol: frames() });
+  client.send("go");
+  for (let i = 0; i < 16; i++) expect((await client.receive())?.length).toBe(16 * 1024);
+  client.close();
+});
