@@ -1,7 +1,7 @@
 // Accounts: argon2id password hashes (Bun.password) and throttling of failed logins.
 
 import { BBS_DEFAULTS } from "./defaults.ts";
-import type { BbsStore } from "./store/store.ts";
+import type { BbsStorage } from "./store/types.ts";
 import { passwordProblem } from "./validate.ts";
 
 export interface ThrottleOptions {
@@ -87,7 +87,7 @@ export type AccountResult = { ok: true } | { ok: false; reason: string };
 /** Registration and login over the store, with a cache of registered names for fast checks. */
 export class Accounts {
   readonly throttle: LoginThrottle;
-  readonly #store: BbsStore;
+  readonly #store: BbsStorage;
   readonly #registered: Set<string>;
   /** Names with a registration in flight, so two sessions cannot both hash then race. */
   readonly #registering = new Set<string>();
@@ -96,18 +96,48 @@ export class Accounts {
   readonly #memoryCost: number;
   readonly #timeCost: number;
 
-  constructor(store: BbsStore, options: AccountsOptions = {}) {
+  /** Called with a name this instance registered (the cluster announces it to the others). */
+  onRegistered: (name: string) => void = () => {};
+
+  constructor(store: BbsStorage, options: AccountsOptions = {}) {
     this.#store = store;
     this.throttle = new LoginThrottle(options);
-    this.#registered = new Set(store.accountNames());
+    // A local SQLite store answers at once; a shared store is loaded by reload() (the server awaits it).
+    const names = store.accountNames();
+    this.#registered = new Set(Array.isArray(names) ? names : []);
+    if (!Array.isArray(names)) names.catch(() => {});
     this.#minChars = options.minPasswordChars ?? BBS_DEFAULTS.minPasswordChars;
     this.#maxBytes = options.maxPasswordBytes ?? BBS_DEFAULTS.maxPasswordBytes;
     this.#memoryCost = options.argon2MemoryKiB ?? BBS_DEFAULTS.argon2MemoryKiB;
     this.#timeCost = options.argon2TimeCost ?? BBS_DEFAULTS.argon2TimeCost;
   }
 
+  /**
+   * Whether `name` is registered, from a cache. With a shared database (PostgreSQL) another
+   * instance can register a name at any time: the cache is refreshed when a session picks a name
+   * (refreshName), when a registration is announced (markRegistered) and on reload(). Names are
+   * never unregistered, so the cache is never wrong in the other direction.
+   */
   isRegistered(name: string): boolean {
     return this.#registered.has(name);
+  }
+
+  /** Reloads every registered name from the store (at start, and after missed announcements). */
+  async reload(): Promise<void> {
+    for (const n of await this.#store.accountNames()) this.#registered.add(n);
+  }
+
+  /** A registration made elsewhere (announced by another instance). */
+  markRegistered(name: string): void {
+    this.#registered.add(name);
+  }
+
+  /** Checks one name against a shared store; undefined (nothing to wait for) with a local one. */
+  refreshName(name: string): Promise<void> | undefined {
+    if (this.#store.engine === "sqlite" || this.#registered.has(name)) return undefined;
+    return Promise.resolve(this.#store.passwordHash(name)).then((hash) => {
+      if (hash !== null) this.#registered.add(name);
+    });
   }
 
   async register(name: string, password: string): Promise<AccountResult> {
@@ -124,9 +154,11 @@ export class Accounts {
         timeCost: this.#timeCost,
       });
       if (!(await this.#store.addAccount(name, hash))) {
+        this.#registered.add(name); // registered meanwhile, by another instance
         return { ok: false, reason: "name already registered" };
       }
       this.#registered.add(name);
+      this.onRegistered(name);
       return { ok: true };
     } finally {
       this.#registering.delete(name);
@@ -141,8 +173,9 @@ export class Accounts {
         reason: `too many failed logins, retry in ${Math.ceil(waitMs / 1000)} s`,
       };
     }
-    const hash = this.#store.passwordHash(name);
+    const hash = await this.#store.passwordHash(name);
     if (hash === null) return { ok: false, reason: "name not registered" };
+    this.#registered.add(name);
     let good = false;
     try {
       good = await Bun.password.verify(password, hash);

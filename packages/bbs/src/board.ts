@@ -3,7 +3,15 @@
 import type { Log } from "@netkit/framing";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { BBS_DEFAULTS } from "./defaults.ts";
-import type { BbsStore } from "./store/store.ts";
+import type { Awaitable, BbsStorage } from "./store/types.ts";
+
+/** What a board needs from a cluster link (cluster.ts): presence of other instances. */
+export interface BoardPresence {
+  /** Names online on the other live instances. */
+  remoteNames(): Awaitable<string[]>;
+  /** The local online list changed (publish it soon). */
+  changed(): void;
+}
 
 export interface BoardOptions extends AccountsOptions {
   maxUsernameChars?: number;
@@ -14,7 +22,9 @@ export interface BoardOptions extends AccountsOptions {
 }
 
 export class Board {
-  readonly store: BbsStore;
+  readonly store: BbsStorage;
+  /** Set when the board is one of several instances (--redis). */
+  presence: BoardPresence | null = null;
   readonly accounts: Accounts;
   readonly log: Log;
   readonly maxUsernameChars: number;
@@ -23,7 +33,7 @@ export class Board {
   /** username -> number of sessions online under it. */
   readonly #online = new Map<string, number>();
 
-  constructor(store: BbsStore, options: BoardOptions = {}) {
+  constructor(store: BbsStorage, options: BoardOptions = {}) {
     this.store = store;
     this.accounts = new Accounts(store, options);
     this.log = options.log ?? (() => {});
@@ -33,16 +43,29 @@ export class Board {
   }
 
   join(name: string): void {
-    this.#online.set(name, (this.#online.get(name) ?? 0) + 1);
+    const n = this.#online.get(name) ?? 0;
+    this.#online.set(name, n + 1);
+    if (n === 0) this.presence?.changed();
   }
 
   leave(name: string): void {
     const n = (this.#online.get(name) ?? 0) - 1;
     if (n > 0) this.#online.set(name, n);
-    else this.#online.delete(name);
+    else {
+      this.#online.delete(name);
+      this.presence?.changed();
+    }
   }
 
-  /** Names with at least one session, sorted. */
+  /** Names online here and on every other live instance, each once, sorted. */
+  async who(): Promise<string[]> {
+    if (!this.presence) return this.online();
+    const all = new Set(this.#online.keys());
+    for (const n of await this.presence.remoteNames()) all.add(n);
+    return [...all].sort();
+  }
+
+  /** Names with at least one session on this instance, sorted. */
   online(): string[] {
     return [...this.#online.keys()].sort();
   }

@@ -6,6 +6,7 @@ export type BbsErrorCode =
   | "PROTOCOL" // the peer sent something the protocol does not allow here
   | "CLOSED" // the connection ended before the reply
   | "STORE_CLOSED" // a write reached a store that was already closed
+  | "STORAGE_UNAVAILABLE" // the database (PostgreSQL) refused or could not be reached: nothing stored
   | "REFUSED" // the server answered `error: <reason>`
   | "TIMEOUT"; // no reply in time
 

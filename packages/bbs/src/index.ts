@@ -9,9 +9,11 @@ export {
   type ThrottleOptions,
 } from "./accounts.ts";
 // Service
-export { Board, type BoardOptions } from "./board.ts";
+export { Board, type BoardOptions, type BoardPresence } from "./board.ts";
 // Client
 export { BbsClient, type BbsClientOptions, type ListedMessage } from "./client.ts";
+// Several instances (Redis)
+export { BbsCluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster.ts";
 // Defaults and limits
 export { BANNER, BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
 export { encodeFrameChunks } from "./encode.ts";
@@ -28,7 +30,7 @@ export {
 // Transport
 export { type BbsServer, type BbsServerOptions, startBbsServer } from "./server.ts";
 // Protocol state machine
-export { COMMANDS, type Listing, type Reply, Session } from "./session.ts";
+export { COMMANDS, type Listing, type Reply, Session, STORAGE_UNAVAILABLE } from "./session.ts";
 // Storage
 export {
   MIGRATIONS,
@@ -37,12 +39,20 @@ export {
   SCHEMA_VERSION,
   schemaVersion,
 } from "./store/migrations.ts";
+export { PgStore, type PgStoreOptions, redactUrl } from "./store/postgres.ts";
 export {
-  BbsStore,
-  type DirectMessage,
-  type Post,
-  type StoreOptions,
-  type StoreStats,
-} from "./store/store.ts";
+  migratePostgres,
+  PG_MIGRATIONS,
+  PG_SCHEMA_VERSION,
+  postgresSchemaVersion,
+} from "./store/postgres-migrations.ts";
+export { BbsStore, type StoreOptions } from "./store/store.ts";
+export type {
+  Awaitable,
+  BbsStorage,
+  DirectMessage,
+  Post,
+  StoreStats,
+} from "./store/types.ts";
 // Validation
 export { passwordProblem, textProblem, usernameProblem } from "./validate.ts";

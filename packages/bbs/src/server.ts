@@ -3,10 +3,14 @@
 
 import { type Connection, frames, type Listener, type Log, listen } from "@netkit/framing";
 import { Board, type BoardOptions } from "./board.ts";
+import { BbsCluster, type ClusterOptions } from "./cluster.ts";
 import { BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
 import { encodeFrameChunks } from "./encode.ts";
-import { type Listing, Session } from "./session.ts";
+import { BbsError } from "./errors.ts";
+import { type Listing, Session, STORAGE_UNAVAILABLE } from "./session.ts";
+import { PgStore } from "./store/postgres.ts";
 import { BbsStore } from "./store/store.ts";
+import type { BbsStorage } from "./store/types.ts";
 
 export interface BbsServerOptions extends BoardOptions {
   /** @default "127.0.0.1" */
@@ -17,6 +21,15 @@ export interface BbsServerOptions extends BoardOptions {
   dbPath?: string;
   /** @default "NORMAL" */
   synchronous?: SynchronousMode;
+  /**
+   * Store in PostgreSQL (postgres://user:pass@host:port/db) instead of SQLite; dbPath and
+   * synchronous are then unused. Several instances may share one database.
+   */
+  postgresUrl?: string;
+  /** Share presence and registrations with other instances through Redis (redis://host:port). */
+  redisUrl?: string;
+  /** Tuning of the Redis link (tests); url, names and callbacks are filled in by the server. */
+  cluster?: Partial<Omit<ClusterOptions, "url" | "localNames" | "onRegistered" | "onConnected">>;
   /** @default 64 KiB */
   maxFrameBytes?: number;
   /** @default 1 MiB */
@@ -34,7 +47,9 @@ export interface BbsServer {
   readonly hostname: string;
   readonly port: number;
   readonly board: Board;
-  readonly store: BbsStore;
+  readonly store: BbsStorage;
+  /** The Redis link, when redisUrl was given. */
+  readonly cluster: BbsCluster | null;
   /** Number of open connections. */
   readonly connectionCount: number;
   /** Stops accepting, closes every session (flushing replies), commits and closes the store. */
@@ -52,17 +67,41 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
   }
   const stallTimeoutMs = options.stallTimeoutMs ?? BBS_DEFAULTS.stallTimeoutMs;
   const maxFrameBytes = options.maxFrameBytes ?? BBS_DEFAULTS.maxFrameBytes;
-  const store = new BbsStore({
-    path: options.dbPath ?? BBS_DEFAULTS.dbPath,
-    synchronous: options.synchronous ?? BBS_DEFAULTS.synchronous,
-  });
+  const store: BbsStorage = options.postgresUrl
+    ? await PgStore.open({ url: options.postgresUrl })
+    : new BbsStore({
+        path: options.dbPath ?? BBS_DEFAULTS.dbPath,
+        synchronous: options.synchronous ?? BBS_DEFAULTS.synchronous,
+      });
   const board = new Board(store, { ...options, log });
+  let cluster: BbsCluster | null = null;
+  try {
+    await board.accounts.reload();
+    if (options.redisUrl) {
+      const link = new BbsCluster({
+        ...options.cluster,
+        url: options.redisUrl,
+        log,
+        localNames: () => board.online(),
+        onRegistered: (name) => board.accounts.markRegistered(name),
+        onConnected: () => board.accounts.reload(),
+      });
+      cluster = link;
+      board.presence = link;
+      board.accounts.onRegistered = (name) => link.announceRegistered(name);
+      await link.start();
+    }
+  } catch (error) {
+    await cluster?.stop();
+    await store.close();
+    throw error;
+  }
   /** Chunks of a listing stay well under the queue limit so one always fits once it drains. */
   const chunkBytes = Math.min(64 * 1024, maxQueuedBytes / 4);
 
   async function sendListing(conn: Conn, listing: Listing): Promise<boolean> {
     conn.send(String(listing.count));
-    for (const page of listing.pages) {
+    for await (const page of listing.pages) {
       for (const chunk of encodeFrameChunks(page, chunkBytes)) {
         if (conn.queuedBytes + chunk.length > maxQueuedBytes) {
           // The reader is slower than SQLite: wait for the socket to drain, up to the stall limit.
@@ -98,6 +137,17 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
         if (reply.close || conn.isClosed) return;
       }
     } catch (error) {
+      if (error instanceof BbsError && error.code === "STORAGE_UNAVAILABLE") {
+        // Never pretend: the command was not stored, and the protocol may have no reply for it.
+        log({
+          level: "error",
+          event: "storage.unavailable",
+          peer: peer(conn),
+          error: error.message,
+        });
+        conn.close(STORAGE_UNAVAILABLE);
+        return;
+      }
       log({ level: "error", event: "session.error", peer: peer(conn), error: String(error) });
       conn.close("error: internal server error");
     } finally {
@@ -125,6 +175,7 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
       },
     });
   } catch (error) {
+    await cluster?.stop();
     await store.close();
     throw error;
   }
@@ -133,7 +184,9 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     event: "listening",
     host: listener.hostname,
     port: listener.port,
-    db: store.path,
+    store: store.engine,
+    db: store.location,
+    redis: cluster ? cluster.instanceId : undefined,
   });
 
   let stopping: Promise<void> | undefined;
@@ -142,12 +195,14 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     port: listener.port,
     board,
     store,
+    cluster,
     get connectionCount() {
       return listener.connections.size;
     },
     stop() {
       stopping ??= (async () => {
         await listener.stop(true);
+        await cluster?.stop();
         await store.close();
         log({ level: "info", event: "stopped" });
       })();

@@ -4,12 +4,14 @@
 
 import type { Board } from "./board.ts";
 import { BANNER } from "./defaults.ts";
+import { BbsError } from "./errors.ts";
 import { textProblem, usernameProblem } from "./validate.ts";
 
 /** A count frame followed by that many frames, produced page by page (streamed with flow control). */
 export interface Listing {
   count: number;
-  pages: Iterable<string[]>;
+  /** Pages of rows; asynchronous when the store is (PostgreSQL). */
+  pages: Iterable<string[]> | AsyncIterable<string[]>;
 }
 
 export interface Reply {
@@ -32,6 +34,8 @@ type Phase =
 
 const NOTHING: Reply = { frames: [] };
 const LOGIN_REQUIRED = "error: login required";
+/** The reply (or, where the protocol has no reply, the last frame) when the database is down. */
+export const STORAGE_UNAVAILABLE = "error: storage unavailable";
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Keyword frames in the command phase. Any other frame is a public post (as in the seed). */
@@ -133,7 +137,7 @@ export class Session {
     this.#phase = { kind: "closed" };
   }
 
-  #onUsername(name: string | null): Reply {
+  #onUsername(name: string | null): Reply | Promise<Reply> {
     const problem =
       name === null ? "not UTF-8" : usernameProblem(name, this.#board.maxUsernameChars);
     if (problem || name === null) {
@@ -151,7 +155,9 @@ export class Session {
     this.#board.join(name);
     this.#phase = { kind: "command" };
     this.#board.log({ level: "info", event: "session.start", user: name, remote: this.#remote });
-    return NOTHING;
+    // With a shared database, the name may have been registered by another instance.
+    const refreshed = this.#board.accounts.refreshName(name);
+    return refreshed ? refreshed.then(() => NOTHING) : NOTHING;
   }
 
   #onCommand(text: string | null, bytes: number): Reply | Promise<Reply> {
@@ -170,10 +176,8 @@ export class Session {
         if (this.locked) return { frames: [LOGIN_REQUIRED] };
         return this.#listDms(user);
       }
-      case "list": {
-        const upto = board.store.lastPostId();
-        return { frames: [], listing: this.#postListing(0, upto, (a, b) => `${a} ${b}`) };
-      }
+      case "list":
+        return this.#postListing(0, (a, b) => `${a} ${b}`);
       case "register":
       case "login":
         this.#phase = { kind: "password", for: text };
@@ -182,19 +186,24 @@ export class Session {
       case "dmsince":
         this.#phase = { kind: "since-id", for: text };
         return NOTHING;
-      case "who": {
-        return { frames: [], listing: rowsListing(board.online()) };
-      }
-      case "unread":
+      case "who":
+        return board.presence
+          ? board.who().then((names) => ({ frames: [], listing: rowsListing(names) }))
+          : { frames: [], listing: rowsListing(board.online()) };
+      case "unread": {
         if (this.locked) return { frames: [LOGIN_REQUIRED] };
-        return { frames: [String(board.store.unreadDmCount(user))] };
+        const n = board.store.unreadDmCount(user);
+        return typeof n === "number"
+          ? { frames: [String(n)] }
+          : n.then((count) => ({ frames: [String(count)] }));
+      }
       default:
         return this.#onPost(text, bytes);
     }
   }
 
   async #listDms(user: string): Promise<Reply> {
-    const dms = this.#board.store.dms(user);
+    const dms = await this.#board.store.dms(user);
     await this.#markRead(dms);
     return { frames: [], listing: rowsListing(dms.map((m) => `${m.sender} ${m.body}`)) };
   }
@@ -252,10 +261,17 @@ export class Session {
     const user = this.#username ?? "";
     const accounts = this.#board.accounts;
     if (password === null) return { frames: ["error: password is not UTF-8"] };
-    const result =
-      kind === "register"
-        ? await accounts.register(user, password)
-        : await accounts.login(user, password, this.#remote);
+    let result: Awaited<ReturnType<typeof accounts.register>>;
+    try {
+      result =
+        kind === "register"
+          ? await accounts.register(user, password)
+          : await accounts.login(user, password, this.#remote);
+    } catch (error) {
+      if (!(error instanceof BbsError) || error.code !== "STORAGE_UNAVAILABLE") throw error;
+      this.#board.log({ level: "error", event: `${kind}.fail`, user, reason: error.message });
+      return { frames: [STORAGE_UNAVAILABLE] };
+    }
     if (!result.ok) {
       this.#board.log({
         level: "warn",
@@ -277,12 +293,9 @@ export class Session {
     }
     const after = Number(text);
     const board = this.#board;
-    if (kind === "since") {
-      const upto = board.store.lastPostId();
-      return { frames: [], listing: this.#postListing(after, upto, detailed) };
-    }
+    if (kind === "since") return this.#postListing(after, detailed);
     if (this.locked) return { frames: [LOGIN_REQUIRED] };
-    const dms = board.store.dms(this.#username ?? "", after);
+    const dms = await board.store.dms(this.#username ?? "", after);
     await this.#markRead(dms);
     return {
       frames: [],
@@ -295,26 +308,49 @@ export class Session {
     if (last) await this.#board.store.markDmsRead(this.#username ?? "", last.id);
   }
 
-  /** Posts afterId < id <= uptoId: the count now, the rows page by page as the client reads. */
+  /**
+   * Posts after afterId up to the newest one now: the count now, the rows page by page as the
+   * client reads. Synchronous with SQLite (one promise per listing, not per page).
+   */
   #postListing(
     afterId: number,
-    uptoId: number,
     format: (author: string, body: string, id: number, createdMs: number) => string,
-  ): Listing {
+  ): Reply | Promise<Reply> {
     const store = this.#board.store;
     const pageRows = this.#board.listPageRows;
-    const count = store.countPosts(afterId, uptoId);
-    function* pages(): Generator<string[]> {
-      let cursor = afterId;
-      while (cursor < uptoId) {
-        const rows = store.postRows(cursor, uptoId, pageRows);
-        const last = rows[rows.length - 1];
-        if (!last) return;
-        yield rows.map(([id, author, body, createdMs]) => format(author, body, id, createdMs));
-        cursor = last[0];
+    const upto = store.lastPostId();
+    if (typeof upto === "number") {
+      const count = store.countPosts(afterId, upto);
+      if (typeof count === "number") {
+        function* pages(): Generator<string[]> {
+          let cursor = afterId;
+          while (cursor < (upto as number)) {
+            const rows = store.postRows(cursor, upto as number, pageRows);
+            if (!Array.isArray(rows)) throw new Error("store changed from sync to async");
+            const last = rows[rows.length - 1];
+            if (!last) return;
+            yield rows.map(([id, author, body, createdMs]) => format(author, body, id, createdMs));
+            cursor = last[0];
+          }
+        }
+        return { frames: [], listing: { count, pages: pages() } };
       }
     }
-    return { count, pages: pages() };
+    return (async () => {
+      const uptoId = await upto;
+      const count = await store.countPosts(afterId, uptoId);
+      async function* pages(): AsyncGenerator<string[]> {
+        let cursor = afterId;
+        while (cursor < uptoId) {
+          const rows = await store.postRows(cursor, uptoId, pageRows);
+          const last = rows[rows.length - 1];
+          if (!last) return;
+          yield rows.map(([id, author, body, createdMs]) => format(author, body, id, createdMs));
+          cursor = last[0];
+        }
+      }
+      return { frames: [], listing: { count, pages: pages() } };
+    })();
   }
 
   #refuse(what: string, reason: string, bytes?: number): void {

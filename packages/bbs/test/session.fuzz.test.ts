@@ -49,7 +49,8 @@ test.each([1, 2, 3, 4, 5])("random frame sequences, seed %d", async (seed) => {
       const reply = await s.handle(randomFrame(rand));
       for (const f of reply.frames) expect(typeof f).toBe("string");
       if (reply.listing)
-        for (const page of reply.listing.pages) expect(Array.isArray(page)).toBe(true);
+        for (const page of reply.listing.pages as Iterable<string[]>)
+          expect(Array.isArray(page)).toBe(true);
       if (s.isClosed) sessions[sessions.indexOf(s)] = new Session(board, `10.0.0.${seed}`);
     }
     expect(store.lastPostId()).toBeGreaterThan(0); // the property is exercised

@@ -23,7 +23,8 @@ function sent(reply: Reply): string[] {
   const out = [...reply.frames];
   if (reply.listing) {
     out.push(String(reply.listing.count));
-    for (const page of reply.listing.pages) out.push(...page);
+    // SQLite listings are synchronous iterables.
+    for (const page of reply.listing.pages as Iterable<string[]>) out.push(...page);
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import {
   BBS_DEFAULTS,
   CLIENT_DEFAULTS,
+  CLUSTER_DEFAULTS,
   defaultClientStatePath,
   runBbsClient,
   startBbsServer,
@@ -20,16 +21,26 @@ import {
 } from "../cli-kit.ts";
 
 const serverUsage = `Usage: bun run apps/cli bbs [--host HOST] [--port PORT] [--db PATH] [--sync normal|full]
+                                [--postgres URL] [--redis URL]
        bun run apps/cli bbs connect [HOST|DOMAIN[:PORT]] [--user NAME] [--names HOST:PORT]
 
 Runs the bulletin board server (the seed's "BBS Server 1.2" protocol on length-prefixed frames).
-Posts, DMs and accounts are stored in SQLite (WAL); each command is stored before the next one.
+Posts, DMs and accounts are stored in SQLite (WAL), or in PostgreSQL with --postgres; each
+command is stored before the next one.
 
 Options:
 ${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${BBS_DEFAULTS.port}; 0: any free port)`)}
   --db PATH           SQLite file, its folder is created (default ${BBS_DEFAULTS.dbPath})
   --sync MODE         normal: survives kill -9; full: also power loss, slower (default ${BBS_DEFAULTS.synchronous.toLowerCase()})
-  --print-port        print the bound port on stdout once listening (for scripts and tests)`;
+  --postgres URL      store in PostgreSQL instead of SQLite (postgres://user:pass@host:port/db);
+                      several instances may share one database (--db and --sync are then unused)
+  --redis URL         share who is online and registrations with the other instances through
+                      Redis (redis://host:port); presence expires ${CLUSTER_DEFAULTS.presenceTtlMs / 1000} s after an instance dies
+  --print-port        print the bound port on stdout once listening (for scripts and tests)
+
+Several instances: run one per port with the same --postgres and --redis, e.g.
+  bun run apps/cli bbs --port 10333 --postgres postgres://127.0.0.1/bbs --redis redis://127.0.0.1:6379
+  bun run apps/cli bbs --port 10335 --postgres postgres://127.0.0.1/bbs --redis redis://127.0.0.1:6379`;
 
 const clientUsage = `Usage: bun run apps/cli bbs connect [HOST|DOMAIN[:PORT]] [--user NAME] [--names HOST:PORT]
 
@@ -51,6 +62,8 @@ async function runServer(args: string[]): Promise<number> {
       ...SERVER_FLAGS,
       db: { type: "string" },
       sync: { type: "string" },
+      postgres: { type: "string" },
+      redis: { type: "string" },
       "print-port": { type: "boolean" },
     },
     serverUsage,
@@ -64,12 +77,27 @@ async function runServer(args: string[]): Promise<number> {
   const sync = (values.sync ?? BBS_DEFAULTS.synchronous).toUpperCase();
   if (sync !== "NORMAL" && sync !== "FULL")
     throw new UsageError("--sync must be normal or full", serverUsage);
+  for (const [flag, schemes] of [
+    ["postgres", ["postgres:", "postgresql:"]],
+    ["redis", ["redis:", "rediss:"]],
+  ] as const) {
+    const url = values[flag];
+    if (url === undefined) continue;
+    let scheme = "";
+    try {
+      scheme = new URL(url).protocol;
+    } catch {}
+    if (!(schemes as readonly string[]).includes(scheme))
+      throw new UsageError(`--${flag} must be a ${schemes[0]}// URL`, serverUsage);
+  }
   const log = stderrLog(parseLogLevel(values["log-level"], serverUsage), "bbs ");
   const server = await startBbsServer({
     hostname: values.host ?? BBS_DEFAULTS.hostname,
     port: parsePort(values.port, BBS_DEFAULTS.port, serverUsage),
     dbPath: values.db ?? BBS_DEFAULTS.dbPath,
     synchronous: sync,
+    postgresUrl: values.postgres,
+    redisUrl: values.redis,
     log,
   });
   if (values["print-port"]) console.log(server.port);

@@ -10,24 +10,12 @@ import { dirname } from "node:path";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
 import { migrate } from "./migrations.ts";
+import type { BbsStorage, DirectMessage, Post, StoreStats } from "./types.ts";
+
+export type { DirectMessage, Post, StoreStats } from "./types.ts";
 
 /** Rows per multi-row INSERT: 3 parameters each, far below SQLite's variable limit. */
 const POSTS_PER_INSERT = 128;
-
-export interface Post {
-  id: number;
-  author: string;
-  body: string;
-  createdMs: number;
-}
-
-export interface DirectMessage {
-  id: number;
-  sender: string;
-  recipient: string;
-  body: string;
-  createdMs: number;
-}
 
 export interface StoreOptions {
   /** File path, or ":memory:". @default BBS_DEFAULTS.dbPath */
@@ -52,16 +40,8 @@ interface Pending {
   reject(error: Error): void;
 }
 
-export interface StoreStats {
-  /** Transactions committed by the group commit. */
-  commits: number;
-  /** Writes committed. */
-  writes: number;
-  /** Largest number of writes in one transaction. */
-  maxBatch: number;
-}
-
-export class BbsStore {
+export class BbsStore implements BbsStorage {
+  readonly engine = "sqlite" as const;
   readonly path: string;
   readonly stats: StoreStats = { commits: 0, writes: 0, maxBatch: 0 };
   readonly #db: Database;
@@ -124,6 +104,10 @@ export class BbsStore {
           return w.lastReadId;
       }
     };
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   /** Stores a public post; resolves with its id once committed. */

@@ -1,0 +1,79 @@
+// PostgreSQL schema migrations: the same versions as the SQLite ones (migrations.ts), in
+// PostgreSQL's dialect, recorded in the same kind of schema_version table. Applied under an
+// advisory lock so that instances starting together migrate once.
+
+import type { SQL } from "bun";
+import type { Migration } from "./migrations.ts";
+
+/** Append only: never edit a released migration, add the next version instead. */
+export const PG_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "posts, direct messages, accounts, DM read marks",
+    // Identity columns come from sequences: ids are unique and increasing across every instance.
+    sql: `
+      CREATE TABLE posts (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+      );
+      CREATE TABLE dms (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+      );
+      CREATE INDEX dms_by_recipient ON dms (recipient, id);
+      CREATE TABLE accounts (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+      );
+      CREATE TABLE dm_reads (
+        username TEXT PRIMARY KEY,
+        last_read_id BIGINT NOT NULL
+      );
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Advisory lock keys (arbitrary constants, "BBS" + purpose). */
+export const PG_LOCK_MIGRATE = 0x42425301;
+export const PG_LOCK_WRITE = 0x42425302;
+
+/** Brings the database up to the newest schema; returns the versions applied. Refuses a newer one. */
+export async function migratePostgres(
+  sql: SQL,
+  migrations: readonly Migration[] = PG_MIGRATIONS,
+): Promise<number[]> {
+  return await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_MIGRATE})`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
+    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM schema_version`;
+    const current = Number(row?.v ?? 0);
+    const newest = migrations[migrations.length - 1]?.version ?? 0;
+    if (current > newest) {
+      throw new Error(`database schema version ${current} is newer than this server (${newest})`);
+    }
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      await tx.unsafe(m.sql);
+      await tx`INSERT INTO schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}
+
+/** Current schema version (0 for an empty database). */
+export async function postgresSchemaVersion(sql: SQL): Promise<number> {
+  const [t] = await sql`SELECT to_regclass('schema_version') IS NOT NULL AS present`;
+  if (!t?.present) return 0;
+  const [row] = await sql`SELECT coalesce(max(version), 0)::int AS v FROM schema_version`;
+  return Number(row?.v ?? 0);
+}

@@ -1,0 +1,302 @@
+// PgStore: the BBS storage on PostgreSQL through Bun's built-in SQL client, with group commit.
+//
+// Writes are queued. One commit loop runs at a time: it takes everything queued, commits it in one
+// transaction, resolves each caller, and goes again while writes arrived meanwhile (so the writes
+// of one event-loop turn, and of every turn spent waiting for the previous commit, share one
+// transaction). Each write transaction first takes a transaction-level advisory lock, shared by
+// every instance on the database: ids are drawn from the identity sequences only under that lock,
+// so ids become visible in increasing order and a reader that saw post N will never later find a
+// post < N appear (`since N` never misses anything).
+//
+// Failures: a write whose transaction fails rejects with BbsError("STORAGE_UNAVAILABLE") and is
+// never acknowledged. Bun's client reconnects by itself on the next query once PostgreSQL is back.
+
+import { SQL } from "bun";
+import { BbsError } from "../errors.ts";
+import { migratePostgres, PG_LOCK_WRITE } from "./postgres-migrations.ts";
+import type { BbsStorage, DirectMessage, Post, StoreStats } from "./types.ts";
+
+/** Rows per multi-row INSERT (3 parameters each, PostgreSQL allows 65,535). */
+const POSTS_PER_INSERT = 1000;
+
+export interface PgStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Connections in the pool (reads run concurrently with the commit loop). @default 4 */
+  maxConnections?: number;
+  /** Clock for created_ms (tests). @default Date.now */
+  now?: () => number;
+}
+
+type Write =
+  | { kind: "post"; author: string; body: string }
+  | { kind: "dm"; sender: string; recipient: string; body: string }
+  | { kind: "account"; username: string; passwordHash: string }
+  | { kind: "dmRead"; username: string; lastReadId: number };
+
+interface Pending {
+  write: Write;
+  resolve(result: number): void;
+  reject(error: Error): void;
+}
+
+type Tx = SQL;
+
+/** A URL for logs: the password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+function unavailable(error: unknown): BbsError {
+  if (error instanceof BbsError) return error;
+  const e = error as { code?: string; message?: string };
+  const err = new BbsError(
+    "STORAGE_UNAVAILABLE",
+    `storage unavailable: ${e.code ?? ""} ${e.message ?? String(error)}`.trim(),
+  );
+  (err as { cause?: unknown }).cause = error;
+  return err;
+}
+
+export class PgStore implements BbsStorage {
+  readonly engine = "postgres" as const;
+  readonly location: string;
+  readonly stats: StoreStats = { commits: 0, writes: 0, maxBatch: 0 };
+  readonly #sql: SQL;
+  readonly #now: () => number;
+  #queue: Pending[] = [];
+  #running = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+
+  private constructor(sql: SQL, location: string, now: () => number) {
+    this.#sql = sql;
+    this.location = location;
+    this.#now = now;
+  }
+
+  /** Connects and migrates; rejects (STORAGE_UNAVAILABLE) if PostgreSQL cannot be reached. */
+  static async open(options: PgStoreOptions): Promise<PgStore> {
+    const sql = new SQL(options.url, { max: options.maxConnections ?? 4 });
+    try {
+      await migratePostgres(sql);
+    } catch (error) {
+      await sql.close().catch(() => {});
+      throw unavailable(error);
+    }
+    return new PgStore(sql, redactUrl(options.url), options.now ?? Date.now);
+  }
+
+  addPost(author: string, body: string): Promise<number> {
+    return this.#enqueue({ kind: "post", author, body });
+  }
+
+  addDm(sender: string, recipient: string, body: string): Promise<number> {
+    return this.#enqueue({ kind: "dm", sender, recipient, body });
+  }
+
+  async addAccount(username: string, passwordHash: string): Promise<boolean> {
+    return (await this.#enqueue({ kind: "account", username, passwordHash })) === 1;
+  }
+
+  async markDmsRead(username: string, lastReadId: number): Promise<void> {
+    await this.#enqueue({ kind: "dmRead", username, lastReadId });
+  }
+
+  passwordHash(username: string): Promise<string | null> {
+    return this.#read(async (sql) => {
+      const [row] = await sql`SELECT password_hash AS h FROM accounts WHERE username = ${username}`;
+      return (row?.h as string | undefined) ?? null;
+    });
+  }
+
+  accountNames(): Promise<string[]> {
+    return this.#read(async (sql) => {
+      const rows = await sql`SELECT username AS u FROM accounts`.values();
+      return (rows as [string][]).map((r) => r[0]);
+    });
+  }
+
+  lastPostId(): Promise<number> {
+    return this.#read(async (sql) => {
+      const [row] = await sql`SELECT coalesce(max(id), 0) AS m FROM posts`;
+      return Number(row?.m ?? 0);
+    });
+  }
+
+  countPosts(afterId: number, uptoId: number): Promise<number> {
+    return this.#read(async (sql) => {
+      const [row] =
+        await sql`SELECT count(*) AS n FROM posts WHERE id > ${afterId} AND id <= ${uptoId}`;
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  async posts(afterId: number, uptoId: number, limit: number): Promise<Post[]> {
+    const rows = await this.postRows(afterId, uptoId, limit);
+    return rows.map(([id, author, body, createdMs]) => ({ id, author, body, createdMs }));
+  }
+
+  postRows(
+    afterId: number,
+    uptoId: number,
+    limit: number,
+  ): Promise<[number, string, string, number][]> {
+    return this.#read(async (sql) => {
+      const rows =
+        (await sql`SELECT id, author, body, created_ms FROM posts WHERE id > ${afterId} AND id <= ${uptoId} ORDER BY id LIMIT ${limit}`.values()) as [
+          string,
+          string,
+          string,
+          string,
+        ][];
+      return rows.map((r) => [Number(r[0]), r[1], r[2], Number(r[3])]);
+    });
+  }
+
+  dms(recipient: string, afterId = 0): Promise<DirectMessage[]> {
+    return this.#read(async (sql) => {
+      const rows =
+        (await sql`SELECT id, sender, body, created_ms FROM dms WHERE recipient = ${recipient} AND id > ${afterId} ORDER BY id`.values()) as [
+          string,
+          string,
+          string,
+          string,
+        ][];
+      return rows.map((r) => ({
+        id: Number(r[0]),
+        sender: r[1],
+        recipient,
+        body: r[2],
+        createdMs: Number(r[3]),
+      }));
+    });
+  }
+
+  unreadDmCount(username: string): Promise<number> {
+    return this.#read(async (sql) => {
+      const [row] =
+        await sql`SELECT count(*) AS n FROM dms WHERE recipient = ${username} AND id > coalesce((SELECT last_read_id FROM dm_reads WHERE username = ${username}), 0)`;
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  flush(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    await this.#sql.close();
+  }
+
+  async #read<T>(f: (sql: SQL) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BbsError("STORE_CLOSED", "store is closed");
+    try {
+      return await f(this.#sql);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  #enqueue(write: Write): Promise<number> {
+    if (this.#closed) return Promise.reject(new BbsError("STORE_CLOSED", "store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        // setImmediate: after every session that is ready this turn has queued its write.
+        setImmediate(() => void this.#commitLoop());
+      }
+    });
+  }
+
+  async #commitLoop(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      try {
+        const results = await this.#sql.begin((tx) => this.#applyBatch(tx, batch));
+        this.stats.commits += 1;
+        this.stats.writes += batch.length;
+        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? 0);
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? "";
+        if (batch.length === 1 || /CONNECTION|CLOSED|TIMEOUT/i.test(code)) {
+          // PostgreSQL is unreachable: refuse the whole batch (nothing was committed).
+          const refused = unavailable(error);
+          for (const p of batch) p.reject(refused);
+          continue;
+        }
+        // One bad write must not fail its neighbours: retry each in its own transaction.
+        for (const p of batch) {
+          try {
+            const [r] = await this.#sql.begin((tx) => this.#applyBatch(tx, [p]));
+            this.stats.commits += 1;
+            this.stats.writes += 1;
+            p.resolve(r ?? 0);
+          } catch (e) {
+            p.reject(unavailable(e));
+          }
+        }
+      }
+    }
+    this.#running = false;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+
+  /** Applies a batch in order under the write lock; runs of posts go in multi-row INSERTs. */
+  async #applyBatch(tx: Tx, batch: Pending[]): Promise<number[]> {
+    await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_WRITE})`;
+    const t = this.#now();
+    const results: number[] = new Array(batch.length);
+    let i = 0;
+    while (i < batch.length) {
+      const w = (batch[i] as Pending).write;
+      if (w.kind === "post") {
+        let j = i;
+        while (j < batch.length && j - i < POSTS_PER_INSERT && batch[j]?.write.kind === "post") j++;
+        const rows = batch.slice(i, j).map((p) => {
+          const post = p.write as { author: string; body: string };
+          return { author: post.author, body: post.body, created_ms: t };
+        });
+        const ids = await tx`INSERT INTO posts ${tx(rows)} RETURNING id`.values();
+        for (let k = 0; k < rows.length; k++) results[i + k] = Number((ids[k] as [string])[0]);
+        i = j;
+        continue;
+      }
+      switch (w.kind) {
+        case "dm": {
+          const [row] =
+            await tx`INSERT INTO dms (sender, recipient, body, created_ms) VALUES (${w.sender}, ${w.recipient}, ${w.body}, ${t}) RETURNING id`;
+          results[i] = Number(row?.id);
+          break;
+        }
+        case "account": {
+          const r =
+            await tx`INSERT INTO accounts (username, password_hash, created_ms) VALUES (${w.username}, ${w.passwordHash}, ${t}) ON CONFLICT DO NOTHING`;
+          results[i] = r.count;
+          break;
+        }
+        case "dmRead":
+          await tx`INSERT INTO dm_reads (username, last_read_id) VALUES (${w.username}, ${w.lastReadId}) ON CONFLICT (username) DO UPDATE SET last_read_id = greatest(dm_reads.last_read_id, excluded.last_read_id)`;
+          results[i] = w.lastReadId;
+          break;
+      }
+      i += 1;
+    }
+    return results;
+  }
+}

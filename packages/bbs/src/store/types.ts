@@ -1,0 +1,67 @@
+// The storage interface of the BBS: one implementation per engine (SQLite in store.ts, PostgreSQL
+// in postgres.ts). Writes resolve only after the transaction holding them committed. Reads may be
+// synchronous (SQLite, in-process) or asynchronous (PostgreSQL): callers always `await` them.
+
+export type Awaitable<T> = T | Promise<T>;
+
+export interface Post {
+  id: number;
+  author: string;
+  body: string;
+  createdMs: number;
+}
+
+export interface DirectMessage {
+  id: number;
+  sender: string;
+  recipient: string;
+  body: string;
+  createdMs: number;
+}
+
+export interface StoreStats {
+  /** Transactions committed by the group commit. */
+  commits: number;
+  /** Writes committed. */
+  writes: number;
+  /** Largest number of writes in one transaction. */
+  maxBatch: number;
+}
+
+export interface BbsStorage {
+  /** "sqlite" or "postgres". */
+  readonly engine: "sqlite" | "postgres";
+  /** Where the data is, for logs (a file path, or a URL without its password). */
+  readonly location: string;
+  readonly stats: StoreStats;
+  /** Stores a public post; resolves with its id once committed. */
+  addPost(author: string, body: string): Promise<number>;
+  /** Stores a direct message; resolves with its id once committed. */
+  addDm(sender: string, recipient: string, body: string): Promise<number>;
+  /** Creates an account; resolves true once committed, false if the name was taken. */
+  addAccount(username: string, passwordHash: string): Promise<boolean>;
+  /** Records that `username` has read its DMs up to `lastReadId` (never moves backwards). */
+  markDmsRead(username: string, lastReadId: number): Promise<void>;
+  passwordHash(username: string): Awaitable<string | null>;
+  accountNames(): Awaitable<string[]>;
+  /** Highest post id (0 when there are none): the snapshot a listing is taken at. */
+  lastPostId(): Awaitable<number>;
+  /** Number of posts with afterId < id <= uptoId. */
+  countPosts(afterId: number, uptoId: number): Awaitable<number>;
+  /** Up to `limit` posts with afterId < id <= uptoId, oldest first. */
+  posts(afterId: number, uptoId: number, limit: number): Awaitable<Post[]>;
+  /** Same as posts() as positional rows [id, author, body, createdMs]: the fast path for `list`. */
+  postRows(
+    afterId: number,
+    uptoId: number,
+    limit: number,
+  ): Awaitable<[number, string, string, number][]>;
+  /** Direct messages to `recipient` with id > afterId, oldest first. */
+  dms(recipient: string, afterId?: number): Awaitable<DirectMessage[]>;
+  /** DMs to `username` newer than its read mark. */
+  unreadDmCount(username: string): Awaitable<number>;
+  /** Resolves when every queued write has been committed (or refused). */
+  flush(): Promise<void>;
+  /** Commits what is queued, then closes. */
+  close(): Promise<void>;
+}
