@@ -16,7 +16,7 @@ export class Outbox {
     readonly coalescer: Coalescer,
   ) {}
 
-  /** Queues bytes for this client (sent at once when coalescing is off or bypassed). */
+  /** Queues bytes for this client (sent at once when coalescing is off). */
   send(bytes: Uint8Array): void {
     this.coalescer.hold(this, bytes);
   }
@@ -30,7 +30,6 @@ export class Outbox {
 export class Coalescer {
   #holding: Outbox[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #bypass = false;
 
   /** `delayMs` 0: no holding, every send goes straight to its sink. */
   constructor(readonly delayMs: number) {
@@ -45,7 +44,7 @@ export class Coalescer {
 
   /** @internal */
   hold(box: Outbox, bytes: Uint8Array): void {
-    if (this.delayMs === 0 || (this.#bypass && box.held.length === 0)) {
+    if (this.delayMs === 0) {
       box.sink.sendBytes(bytes);
       return;
     }
@@ -66,18 +65,5 @@ export class Coalescer {
       box.held = [];
       for (const bytes of held) if (!box.sink.sendBytes(bytes)) break; // closed or overflowed
     }
-  }
-
-  /**
-   * Releases everything and lets sends through unheld until the end of this turn. For a client
-   * that half-closed: its connection closes right after its last line is handled.
-   */
-  bypassThisTurn(): void {
-    if (this.delayMs === 0) return;
-    this.releaseAll();
-    this.#bypass = true;
-    queueMicrotask(() => {
-      this.#bypass = false;
-    });
   }
 }

@@ -10,7 +10,6 @@ import {
   type Log,
   lines,
   listen,
-  type Protocol,
   silentLog,
 } from "@netkit/framing";
 import { Coalescer } from "./coalesce.ts";
@@ -139,27 +138,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   const perAddressCount = new Map<string, number>();
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
-  // When a peer half-closes, framing delivers its last line and closes the connection in the same
-  // call, with no hook in between: output still held for coalescing would be lost. The decoder's
-  // finish() runs first, so it releases what is held and lets the replies to that last line
-  // through unheld. (A workaround until framing has an end-of-input hook.)
-  const baseProtocol = lines({ maxLineBytes, oversize: "drop" });
-  const protocol: Protocol<string, string> = {
-    ...baseProtocol,
-    createDecoder(context) {
-      const inner = baseProtocol.createDecoder(context);
-      return {
-        push: (chunk) => inner.push(chunk),
-        finish: () => {
-          coalescer.bypassThisTurn();
-          return inner.finish();
-        },
-        get failure() {
-          return inner.failure;
-        },
-      };
-    },
-  };
+  const protocol = lines({ maxLineBytes, oversize: "drop" });
 
   const listener: Listener<string, string> = listen<string, string>({
     hostname: options.hostname ?? CHAT_DEFAULTS.hostname,
@@ -172,6 +151,8 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     ),
     rejectMessage: new ChatError("TOO_MANY_CONNECTIONS", "the server is full").toLine(),
     log,
+    // The peer half-closed: let what is held for it go out before framing closes the connection.
+    onEnd: () => coalescer.releaseAll(),
     onConnection(conn) {
       const address = conn.remoteAddress;
       const count = (perAddressCount.get(address) ?? 0) + 1;

@@ -49,21 +49,6 @@ test("releaseAll sends at once; a refusing sink stops getting the rest", () => {
   expect(closed.got).toEqual(["x"]);
 });
 
-test("bypassThisTurn releases what is held and sends unheld until the turn ends", async () => {
-  const c = new Coalescer(1000);
-  const s = sink();
-  const box = c.outbox(s);
-  box.send(bytes("held"));
-  c.bypassThisTurn();
-  box.send(bytes("now"));
-  expect(s.got).toEqual(["held", "now"]);
-  await Promise.resolve();
-  box.send(bytes("later"));
-  expect(s.got).toEqual(["held", "now"]);
-  c.releaseAll();
-  expect(s.got).toEqual(["held", "now", "later"]);
-});
-
 test("bad delay is a RangeError", () => {
   expect(() => new Coalescer(-1)).toThrow(RangeError);
   expect(() => new Coalescer(1.5)).toThrow(RangeError);
