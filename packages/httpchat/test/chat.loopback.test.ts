@@ -131,3 +131,12 @@ test("a restart keeps the history and ids keep increasing", async () => {
   );
   expect(texts).toEqual(["before", "restart", "after"]);
 });
+
+test("HEAD / has the page's Content-Length and no body", async () => {
+  const get = await fetch(`${base}/`);
+  const size = (await get.arrayBuffer()).byteLength;
+  const head = await fetch(`${base}/`, { method: "HEAD" });
+  expect(head.status).toBe(200);
+  expect(head.headers.get("content-length")).toBe(String(size));
+  expect(await head.text()).toBe("");
+});

@@ -59,7 +59,8 @@ export function createChatApp(store: MessageStore): ChatApp {
     if (match?.split(",").some((tag) => tag.trim() === asset.etag || tag.trim() === "*")) {
       return new Response(null, { status: 304, headers });
     }
-    return new Response(request.method === "HEAD" ? null : asset.body, { headers });
+    // For HEAD the server sends the head only, with the Content-Length a GET would have.
+    return new Response(asset.body, { headers });
   }
 
   async function postChat(request: Request): Promise<Response> {
