@@ -37,15 +37,17 @@ export const up: Command = {
     const stopAll = async () => {
       for (const service of running.reverse()) await service.stop();
     };
-    try {
-      for (const entry of services) {
-        const log = stderrLog(level, `${entry.name} `);
+    for (const entry of services) {
+      const log = stderrLog(level, `${entry.name} `);
+      try {
         running.push(await entry.start({ host, log, dataDir: values.data ?? "data" }));
+      } catch (error) {
+        const { code, message } = error as Error & { code?: string };
+        const hint = code === "EADDRINUSE" ? " (is something already listening on its port?)" : "";
+        console.error(`up: ${entry.name} did not start: ${message}${hint}`);
+        await stopAll();
+        return 1;
       }
-    } catch (error) {
-      console.error(`up: ${(error as Error).message}`);
-      await stopAll();
-      return 1;
     }
     const rows = running
       .flatMap((s) => s.listening)
