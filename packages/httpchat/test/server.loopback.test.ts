@@ -316,3 +316,31 @@ describe("large bodies and backpressure", () => {
     expect(await res.text()).toBe(`${body.length} ${Bun.hash(body)}`);
   });
 });
+
+test("a Host that makes no valid URL → 400 and close", async () => {
+  const port = start();
+  const reply = await rawRequest(port, "GET / HTTP/1.1\r\nHost: a b\r\n\r\n");
+  expect(statuses(reply.text)).toEqual([400]);
+  expect(reply.closed).toBe(true);
+});
+
+test("a handler that throws a TypeError about URLs is still a 500", async () => {
+  const port = start({
+    fetch() {
+      throw new TypeError("bad URL in my app");
+    },
+  });
+  const reply = await rawRequest(port, GET("/", "Connection: close\r\n"));
+  expect(statuses(reply.text)).toEqual([500]);
+});
+
+test("a stalled request body → 408 and close", async () => {
+  const port = start({ bodyIdleTimeoutMs: 200 });
+  const reply = await rawRequest(
+    port,
+    "POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a part",
+    { waitMs: 3000 },
+  );
+  expect(statuses(reply.text)).toEqual([408]);
+  expect(reply.closed).toBe(true);
+});

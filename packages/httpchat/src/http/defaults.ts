@@ -11,6 +11,8 @@ export const HTTP_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   /** A request head must be complete this long after its first byte (slowloris) → 408. */
   headersTimeoutMs: 10_000,
+  /** A request body that stalls this long between chunks → 408 (slow-body slowloris). */
+  bodyIdleTimeoutMs: 10_000,
   /** A kept-alive connection with no request in progress is closed after this long. */
   keepAliveTimeoutMs: 5_000,
   /** Open connections; further ones get 503 and are closed. */

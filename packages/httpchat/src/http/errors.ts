@@ -16,6 +16,7 @@ export type HttpErrorCode =
   | "TOO_MANY_HEADERS"
   | "BODY_TOO_LARGE"
   | "HEADERS_TIMEOUT"
+  | "BODY_TIMEOUT"
   | "UNSUPPORTED_METHOD";
 
 export class HttpError extends Error {

@@ -28,6 +28,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** @default 10000 */
   headersTimeoutMs?: number;
+  /** @default 10000 */
+  bodyIdleTimeoutMs?: number;
   /** @default 5000 */
   keepAliveTimeoutMs?: number;
   /** @default 10000 */
@@ -58,7 +60,7 @@ interface Exchange {
   continueSent: boolean;
 }
 
-type TimerKind = "none" | "head" | "idle";
+type TimerKind = "none" | "head" | "body" | "idle";
 
 interface Conn {
   parser: RequestParser;
@@ -122,6 +124,10 @@ export function serve(options: ServeOptions): HttpServer {
   const headersTimeoutMs = positiveInteger(
     "headersTimeoutMs",
     options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
+  );
+  const bodyIdleTimeoutMs = positiveInteger(
+    "bodyIdleTimeoutMs",
+    options.bodyIdleTimeoutMs ?? HTTP_DEFAULTS.bodyIdleTimeoutMs,
   );
   const keepAliveTimeoutMs = positiveInteger(
     "keepAliveTimeoutMs",
@@ -276,6 +282,9 @@ export function serve(options: ServeOptions): HttpServer {
         c.timer = "head";
         c.deadlineMs = nowMs + headersTimeoutMs;
       }
+    } else if (c.parser.phase === "body") {
+      c.timer = "body"; // re-armed by every chunk: only a stalled body times out
+      c.deadlineMs = nowMs + bodyIdleTimeoutMs;
     } else {
       c.timer = "none";
     }
@@ -353,24 +362,47 @@ export function serve(options: ServeOptions): HttpServer {
     const c = s.data;
     const exchange = c.queue[0] as Exchange;
     c.active = true;
+    let request: Request;
+    try {
+      request = buildRequest(s, exchange);
+    } catch {
+      // e.g. a Host value that makes no valid URL
+      respondError(
+        s,
+        new HttpError("BAD_REQUEST_LINE", "request target and Host make no valid URL"),
+      );
+      return;
+    }
     let result: Response | Promise<Response>;
     try {
-      result = fetchHandler(buildRequest(s, exchange));
+      result = fetchHandler(request);
     } catch (error) {
-      if (error instanceof TypeError && /URL|url/.test(error.message)) {
-        respondError(s, new HttpError("BAD_REQUEST_LINE", "invalid request URL"));
-        return;
-      }
       onHandlerError(s, exchange, error);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (response) => respond(s, exchange, response),
-        (error) => onHandlerError(s, exchange, error),
+        (response) => safely(s, () => respond(s, exchange, response)),
+        (error) => safely(s, () => onHandlerError(s, exchange, error)),
       );
     } else {
       respond(s, exchange, result);
+    }
+  }
+
+  /** Runs a step outside the socket callbacks; a bug there closes this connection, not the process. */
+  function safely(s: HttpSocket, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      log?.({
+        level: "error",
+        event: "http.internal_error",
+        error: error instanceof Error ? error.message : String(error),
+      });
+      s.data.queue.length = 0;
+      s.data.active = false;
+      if (!s.data.closed) s.end();
     }
   }
 
@@ -447,34 +479,35 @@ export function serve(options: ServeOptions): HttpServer {
       }
       const second = reader.read();
       second.then(
-        (next) => {
-          if (c.closed) return void reader.cancel().catch(() => {});
-          if (next.done) {
-            writeHead(
-              s,
-              response,
-              omitBody && statusHasNoBody(response.status) ? "none" : step.value.length,
-              connection,
-              omitBody ? null : step.value,
-            );
-            finish(s, keepAlive);
-          } else {
-            void streamBody(
-              s,
-              response,
-              reader,
-              [step.value, next.value],
-              connection,
-              omitBody,
-            ).then((ok) => finish(s, keepAlive && ok));
-          }
-        },
+        (next) =>
+          safely(s, () => {
+            if (c.closed) return void reader.cancel().catch(() => {});
+            if (next.done) {
+              writeHead(
+                s,
+                response,
+                omitBody && statusHasNoBody(response.status) ? "none" : step.value.length,
+                connection,
+                omitBody ? null : step.value,
+              );
+              finish(s, keepAlive);
+            } else {
+              void streamBody(
+                s,
+                response,
+                reader,
+                [step.value, next.value],
+                connection,
+                omitBody,
+              ).then((ok) => safely(s, () => finish(s, keepAlive && ok)));
+            }
+          }),
         (error) => onStreamError(s, error),
       );
       return;
     }
     void streamBody(s, response, reader, [], connection, omitBody, first).then((ok) =>
-      finish(s, keepAlive && ok),
+      safely(s, () => finish(s, keepAlive && ok)),
     );
   }
 
@@ -662,7 +695,10 @@ export function serve(options: ServeOptions): HttpServer {
 
   const tickMs = Math.max(
     10,
-    Math.min(1000, Math.floor(Math.min(headersTimeoutMs, keepAliveTimeoutMs) / 4)),
+    Math.min(
+      1000,
+      Math.floor(Math.min(headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs) / 4),
+    ),
   );
   const ticker = setInterval(() => {
     nowMs = Date.now();
@@ -672,6 +708,8 @@ export function serve(options: ServeOptions): HttpServer {
       if (c.timer === "none" || nowMs < c.deadlineMs) continue;
       if (c.timer === "head") {
         sendError(s, new HttpError("HEADERS_TIMEOUT", "request head not received in time", 408));
+      } else if (c.timer === "body") {
+        onParseError(s, new HttpError("BODY_TIMEOUT", "request body stalled", 408));
       } else {
         c.timer = "none";
         closeAfterFlush(s);
