@@ -14,7 +14,16 @@ export { ChatError, type ChatErrorCode } from "./errors.ts";
 // Service: room, names, flood limit, one client's session
 export { TokenBucket } from "./flood.ts";
 export { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
-export { type HistoryEntry, type Member, ROOM_DEFAULTS, Room, type RoomOptions } from "./room.ts";
+// Several instances as one room, through Redis
+export { REDIS_DEFAULTS, type RedisLinkOptions, RedisRoomLink } from "./redis.ts";
+export {
+  type HistoryEntry,
+  type Member,
+  ROOM_DEFAULTS,
+  Room,
+  type RoomEvent,
+  type RoomOptions,
+} from "./room.ts";
 // Transports
 export { CHAT_DEFAULTS, type ChatServer, type ChatServerOptions, serveChat } from "./server.ts";
 export {
@@ -22,6 +31,7 @@ export {
   ChatSession,
   GREETING,
   HELP_LINES,
+  type RoomCluster,
   SESSION_DEFAULTS,
   type SessionOptions,
 } from "./session.ts";

@@ -24,6 +24,19 @@ export interface RoomOptions<P> {
   historySize?: number;
   /** Clock, for history timestamps. @default Date.now */
   nowMs?: () => number;
+  /**
+   * Called once for every line the room's own members cause to be broadcast (joins, leaves,
+   * renames, messages, /me), after the local delivery: the Redis link publishes it to the other
+   * instances. `remember` is true for lines kept in history (messages and /me).
+   */
+  onEvent?: (event: RoomEvent) => void;
+}
+
+/** A broadcast line caused by a local member, for other instances (see `RoomOptions.onEvent`). */
+export interface RoomEvent {
+  line: string;
+  remember: boolean;
+  atMs: number;
 }
 
 export const ROOM_DEFAULTS = { historySize: 20 } as const;
@@ -36,6 +49,7 @@ export class Room<P> {
   readonly #encode: (line: string) => P;
   readonly #historySize: number;
   readonly #nowMs: () => number;
+  readonly #onEvent: ((event: RoomEvent) => void) | undefined;
 
   constructor(options: RoomOptions<P>) {
     this.#encode = options.encode;
@@ -44,6 +58,7 @@ export class Room<P> {
       throw new RangeError(`historySize must be a non-negative integer, got ${this.#historySize}`);
     }
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#onEvent = options.onEvent;
   }
 
   get size(): number {
@@ -61,6 +76,34 @@ export class Room<P> {
 
   has(name: string): boolean {
     return this.#members.has(nameKey(name));
+  }
+
+  /** The local member called `name` (any letter case), if any. */
+  find(name: string): Member<P> | undefined {
+    return this.#members.get(nameKey(name));
+  }
+
+  /** Replaces the history (newest last), e.g. with what a shared stream holds. */
+  replaceHistory(entries: readonly HistoryEntry[]): void {
+    this.#history.length = 0;
+    this.#history.push(...entries.slice(-this.#historySize || entries.length));
+    if (this.#historySize === 0) this.#history.length = 0;
+  }
+
+  /**
+   * A line that came from another instance: delivered to every local member (encoded once),
+   * kept in history when `remember`, and not reported to `onEvent`.
+   */
+  receive(line: string, remember: boolean, atMs: number): void {
+    this.#broadcast(line, undefined, remember, atMs, false);
+  }
+
+  /** A private line from another instance to the local member with this name key. */
+  deliverTo(key: string, line: string): boolean {
+    const target = this.#members.get(key);
+    if (!target) return false;
+    target.deliver(this.#encode(line));
+    return true;
   }
 
   /** The newest messages, oldest first. */
@@ -145,9 +188,15 @@ export class Room<P> {
   }
 
   /** Sends the same payload to every member except `except`; optionally keeps it in history. */
-  #broadcast(line: string, except?: MemberRecord<P>, remember = false): void {
+  #broadcast(
+    line: string,
+    except?: MemberRecord<P>,
+    remember = false,
+    atMs = this.#nowMs(),
+    local = true,
+  ): void {
     if (remember && this.#historySize > 0) {
-      this.#history.push({ atMs: this.#nowMs(), line });
+      this.#history.push({ atMs, line });
       if (this.#history.length > this.#historySize) this.#history.shift();
     }
     const payload = this.#encode(line);
@@ -155,5 +204,6 @@ export class Room<P> {
     for (const member of [...this.#members.values()]) {
       if (member !== except) member.deliver(payload);
     }
+    if (local) this.#onEvent?.({ line, remember, atMs });
   }
 }

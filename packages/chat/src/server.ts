@@ -14,6 +14,7 @@ import {
 } from "@netkit/framing";
 import { Coalescer } from "./coalesce.ts";
 import { ChatError } from "./errors.ts";
+import { type RedisLinkOptions, RedisRoomLink } from "./redis.ts";
 import { ROOM_DEFAULTS, Room } from "./room.ts";
 import { ChatSession, SESSION_DEFAULTS } from "./session.ts";
 
@@ -45,6 +46,11 @@ export interface ChatServerOptions {
    * a person notices; see the bench in README.md for the latency/CPU trade. @default 6
    */
   coalesceMs?: number;
+  /**
+   * Share the room with other instances through Redis: a `redis://host:port` URL, or the link's
+   * options (room name, name TTL, ...). Without it the room is in-process only. See README.md.
+   */
+  redis?: string | Omit<RedisLinkOptions, "log">;
   log?: Log;
 }
 
@@ -69,6 +75,8 @@ export interface ChatServer {
   names(): string[];
   /** Open connections (named or not). */
   readonly connectionCount: number;
+  /** The Redis link when `redis` was given (`connected`, `waitConnected()`, `stats`). */
+  readonly redis: RedisRoomLink<Uint8Array> | undefined;
   /** Stops accepting, tells every client, closes them (flushing) and waits. */
   stop(): Promise<void>;
 }
@@ -129,9 +137,12 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     "floodLinesPerSecond",
     options.floodLinesPerSecond ?? CHAT_DEFAULTS.floodLinesPerSecond,
   );
+  const redisOptions = typeof options.redis === "string" ? { url: options.redis } : options.redis;
+  const link = redisOptions ? new RedisRoomLink<Uint8Array>({ ...redisOptions, log }) : undefined;
   const room = new Room<Uint8Array>({
     encode: encodeLine,
     historySize: options.historySize ?? CHAT_DEFAULTS.historySize,
+    onEvent: link ? (event) => link.publish(event) : undefined,
   });
   const peers = new Map<Conn, Peer>();
   const coalescer = new Coalescer(options.coalesceMs ?? CHAT_DEFAULTS.coalesceMs);
@@ -175,6 +186,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       const outbox = coalescer.outbox(conn);
       const session = new ChatSession<Uint8Array>({
         room,
+        cluster: link,
         send: (bytes) => outbox.send(bytes),
         close: () => {
           if (outbox.heldCount > 0) coalescer.releaseAll(); // what was said goes out first
@@ -242,7 +254,13 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     );
   }
 
-  log({ event: "chat.listening", host: listener.hostname, port: listener.port });
+  link?.attach(room);
+  log({
+    event: "chat.listening",
+    host: listener.hostname,
+    port: listener.port,
+    instance: link?.instanceId,
+  });
   return {
     hostname: listener.hostname,
     port: listener.port,
@@ -250,6 +268,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     get connectionCount() {
       return listener.connections.size;
     },
+    redis: link,
     async stop() {
       clearInterval(sweep);
       coalescer.releaseAll();
@@ -257,6 +276,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
         peer.session.kick(new ChatError("SERVER_STOPPING", "the server is shutting down"), false);
       }
       await listener.stop(true);
+      await link?.stop();
       log({ event: "chat.stopped" });
     },
   };

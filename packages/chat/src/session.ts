@@ -3,10 +3,35 @@
 import { type Log, silentLog } from "@netkit/framing";
 import { ChatError } from "./errors.ts";
 import { TokenBucket } from "./flood.ts";
+import { checkName, nameKey } from "./names.ts";
 import type { Member, Room } from "./room.ts";
+
+function taken(name: string): ChatError {
+  return new ChatError("NAME_TAKEN", `the name "${name}" is already in use`);
+}
+
+/**
+ * What a session needs from the other instances of the room (the Redis link implements it).
+ * Without one, everything is local and synchronous.
+ */
+export interface RoomCluster {
+  /** Claims a name across instances; resolves to a NAME_TAKEN error when another holds it. */
+  claim(name: string): Promise<ChatError | undefined>;
+  /** Gives a name back (the member left or was renamed). */
+  release(name: string): void;
+  /** A private message to someone not on this instance; resolves to their name, or throws NO_SUCH_USER. */
+  whisper(from: string, to: string, text: string): Promise<string>;
+  /** Everyone in the room on every instance, this instance's `local` names first. */
+  who(local: string[]): Promise<{ names: string[]; partial: boolean }>;
+}
+
+/** Lines a client may send while its session waits for the cluster (a claim, /who, /msg). */
+const MAX_QUEUED_LINES = 100;
 
 export interface SessionOptions<P> {
   room: Room<P>;
+  /** Shares names, /who and /msg with other instances (see RoomCluster). */
+  cluster?: RoomCluster;
   /** Delivers a payload (made by `room.encode`) to this client only. */
   send: (payload: P) => void;
   /** Ends the connection after flushing what was sent. Called at most once. */
@@ -56,8 +81,12 @@ export class ChatSession<P> {
   readonly #nowMs: () => number;
   readonly #log: Log;
   readonly #remote: string | undefined;
+  readonly #cluster: RoomCluster | undefined;
   #phase: Phase = "naming";
   #member: Member<P> | undefined;
+  /** Set while waiting for the cluster; lines arriving meanwhile are queued, in order. */
+  #waiting = false;
+  readonly #queued: string[] = [];
 
   constructor(options: SessionOptions<P>) {
     this.#room = options.room;
@@ -71,6 +100,7 @@ export class ChatSession<P> {
     );
     this.#log = options.log ?? silentLog;
     this.#remote = options.remote;
+    this.#cluster = options.cluster;
   }
 
   /** The name once joined (follows /nick), else undefined. */
@@ -90,6 +120,11 @@ export class ChatSession<P> {
   /** Handles one line from the client (without its newline). */
   handleLine(raw: string): void {
     if (this.#phase === "closed") return;
+    if (this.#waiting) {
+      if (this.#queued.length < MAX_QUEUED_LINES) this.#queued.push(raw);
+      else this.#error(new ChatError("FLOOD", "too many lines while the server was busy; dropped"));
+      return;
+    }
     const line = raw.replace(CONTROL, "");
     if (this.#phase === "chatting" && line.trim() === "") return; // an empty line says nothing
     // The limit covers the naming phase too: refusing names costs as much as relaying messages.
@@ -134,11 +169,26 @@ export class ChatSession<P> {
     this.#finish(reason);
   }
 
+  /** Runs an asynchronous step (cluster call); lines that arrive meanwhile wait their turn. */
+  #wait(step: Promise<void>): void {
+    this.#waiting = true;
+    step
+      .catch((error: unknown) => {
+        this.#log({ level: "error", event: "chat.cluster_error", error: String(error) });
+      })
+      .finally(() => {
+        this.#waiting = false;
+        while (!this.#waiting && this.#queued.length > 0) this.handleLine(this.#queued.shift()!);
+      });
+  }
+
   #finish(reason?: string, announce = true): void {
     this.#phase = "closed";
+    this.#queued.length = 0;
     const member = this.#member;
     if (member) {
       this.#room.leave(member, reason, announce);
+      this.#cluster?.release(member.name);
       this.#log({ event: "chat.leave", name: member.name, remote: this.#remote, reason });
     }
   }
@@ -156,13 +206,43 @@ export class ChatSession<P> {
       this.#reply(ASK_NAME);
       return;
     }
+    const cluster = this.#cluster;
+    if (cluster) {
+      // Local checks first (cheap, and they keep two local clients apart), then the shared claim.
+      const refused = checkName(name) ?? (this.#room.has(name) ? taken(name) : undefined);
+      if (refused) {
+        this.#error(refused);
+        this.#reply(ASK_NAME);
+        return;
+      }
+      this.#wait(
+        cluster.claim(name).then((claimError) => {
+          if (this.#phase === "closed") {
+            if (!claimError) cluster.release(name);
+            return;
+          }
+          if (claimError) {
+            this.#error(claimError);
+            this.#reply(ASK_NAME);
+            return;
+          }
+          if (!this.#join(name)) cluster.release(name);
+        }),
+      );
+      return;
+    }
+    this.#join(name);
+  }
+
+  /** Joins the room as `name` and sends the welcome; false (and asks again) when refused. */
+  #join(name: string): boolean {
     try {
       this.#member = this.#room.join(name, this.#send);
     } catch (error) {
       if (!(error instanceof ChatError)) throw error;
       this.#error(error);
       this.#reply(ASK_NAME);
-      return;
+      return false;
     }
     this.#phase = "chatting";
     this.#log({ event: "chat.join", name, remote: this.#remote });
@@ -174,6 +254,20 @@ export class ChatSession<P> {
     if (history.length > 0) {
       this.#reply(`* The last ${history.length} messages:`);
       for (const entry of history) this.#reply(`[history ${hhmmss(entry.atMs)}] ${entry.line}`);
+    }
+    return true;
+  }
+
+  #rename(member: Member<P>, newName: string): boolean {
+    const oldName = member.name;
+    try {
+      this.#room.rename(member, newName);
+      this.#log({ event: "chat.nick", from: oldName, to: newName, remote: this.#remote });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ChatError)) throw error;
+      this.#error(error);
+      return false;
     }
   }
 
@@ -191,7 +285,17 @@ export class ChatSession<P> {
     switch (command) {
       case "who": {
         const names = this.#room.names();
-        this.#reply(`* ${names.length} here: ${names.join(", ")}`);
+        const cluster = this.#cluster;
+        if (!cluster) {
+          this.#reply(`* ${names.length} here: ${names.join(", ")}`);
+          return;
+        }
+        this.#wait(
+          cluster.who(names).then(({ names: all, partial }) => {
+            const note = partial ? " (other servers can't be reached right now)" : "";
+            this.#reply(`* ${all.length} here: ${all.join(", ")}${note}`);
+          }),
+        );
         return;
       }
       case "msg": {
@@ -200,9 +304,23 @@ export class ChatSession<P> {
           this.#error(new ChatError("BAD_COMMAND", "usage: /msg <name> <text>"));
           return;
         }
+        const [, to, text] = m;
+        const cluster = this.#cluster;
+        if (cluster && !this.#room.has(to)) {
+          this.#wait(
+            cluster.whisper(member.name, to, text).then(
+              (name) => this.#reply(`[private to ${name}] ${text}`),
+              (error: unknown) => {
+                if (!(error instanceof ChatError)) throw error;
+                this.#error(error);
+              },
+            ),
+          );
+          return;
+        }
         try {
-          const target = this.#room.whisper(member, m[1], m[2]);
-          this.#reply(`[private to ${target.name}] ${m[2]}`);
+          const target = this.#room.whisper(member, to, text);
+          this.#reply(`[private to ${target.name}] ${text}`);
         } catch (error) {
           if (!(error instanceof ChatError)) throw error;
           this.#error(error);
@@ -215,13 +333,30 @@ export class ChatSession<P> {
           return;
         }
         const oldName = member.name;
-        try {
-          this.#room.rename(member, rest);
-          this.#log({ event: "chat.nick", from: oldName, to: rest, remote: this.#remote });
-        } catch (error) {
-          if (!(error instanceof ChatError)) throw error;
-          this.#error(error);
+        const cluster = this.#cluster;
+        const sameKey = nameKey(oldName) === nameKey(rest);
+        if (cluster && !sameKey) {
+          const refused = checkName(rest) ?? (this.#room.has(rest) ? taken(rest) : undefined);
+          if (refused) {
+            this.#error(refused);
+            return;
+          }
+          this.#wait(
+            cluster.claim(rest).then((claimError) => {
+              if (claimError) {
+                this.#error(claimError);
+                return;
+              }
+              if (this.#phase === "closed" || !this.#rename(member, rest)) {
+                cluster.release(rest);
+                return;
+              }
+              cluster.release(oldName);
+            }),
+          );
+          return;
         }
+        this.#rename(member, rest);
         return;
       }
       case "me": {

@@ -3,6 +3,7 @@ import {
   CHAT_DEFAULTS,
   CLIENT_DEFAULTS,
   parseTarget,
+  REDIS_DEFAULTS,
   runChatClient,
   serveChat,
 } from "@netkit/chat";
@@ -19,7 +20,7 @@ import {
   waitForStopSignal,
 } from "../cli-kit.ts";
 
-const serverUsage = `Usage: bun run apps/cli chat [--host HOST] [--port PORT] [limits...]
+const serverUsage = `Usage: bun run apps/cli chat [--host HOST] [--port PORT] [--redis URL] [limits...]
        bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
 
 Runs the chat room: a line protocol (UTF-8, LF or CRLF), so nc, telnet and socat are clients
@@ -38,7 +39,13 @@ ${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${CHAT_DEFAULTS.por
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
   --coalesce-ms MS           hold output this long to send several messages per write;
                              0 = one write per client per event-loop turn (default ${CHAT_DEFAULTS.coalesceMs})
-  --print-port               print the bound port on stdout once listening`;
+  --print-port               print the bound port on stdout once listening
+
+Several instances as one room (each on its own port, e.g. behind a load balancer):
+  --redis URL                share the room through Redis (redis://host:port): messages, /msg,
+                             /who and unique names span every instance with the same URL and room
+  --room NAME                room name in Redis (default ${REDIS_DEFAULTS.room})
+  --name-ttl-ms MS           a dead instance's names are freed after this (default ${REDIS_DEFAULTS.nameTtlMs})`;
 
 const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
 
@@ -64,6 +71,9 @@ async function runServer(args: string[]): Promise<number> {
       history: { type: "string" },
       "coalesce-ms": { type: "string" },
       "print-port": { type: "boolean" },
+      redis: { type: "string" },
+      room: { type: "string" },
+      "name-ttl-ms": { type: "string" },
     },
     serverUsage,
   );
@@ -73,6 +83,9 @@ async function runServer(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument ${positionals[0]}`, serverUsage);
+  }
+  if (!values.redis && (values.room !== undefined || values["name-ttl-ms"] !== undefined)) {
+    throw new UsageError("--room and --name-ttl-ms need --redis", serverUsage);
   }
   const count = (flag: keyof typeof values, fallback: number) =>
     parseCount(flag, values[flag] as string | undefined, fallback, serverUsage);
@@ -91,6 +104,13 @@ async function runServer(args: string[]): Promise<number> {
       maxConnections: count("max-connections", CHAT_DEFAULTS.maxConnections),
       historySize: count("history", CHAT_DEFAULTS.historySize),
       coalesceMs: count("coalesce-ms", CHAT_DEFAULTS.coalesceMs),
+      redis: values.redis
+        ? {
+            url: values.redis,
+            room: values.room ?? REDIS_DEFAULTS.room,
+            nameTtlMs: count("name-ttl-ms", REDIS_DEFAULTS.nameTtlMs),
+          }
+        : undefined,
       log,
     });
   } catch (error) {

@@ -1,0 +1,578 @@
+// Several chat servers as one room, through Redis (Bun's built-in client). Transport layer.
+//
+// - Every line a local member causes (message, /me, join, leave, rename) is delivered locally
+//   at once and appended to a Redis Stream per room (XADD MAXLEN ~). Each instance reads the
+//   stream on a dedicated connection (XREAD BLOCK) from the last id it has seen, so after a
+//   disconnection it catches up without gaps; entries carry (origin instance, sequence number)
+//   and an instance skips its own entries and any (origin, seq) it has already delivered, so a
+//   line re-sent after a failure is never shown twice.
+// - Names: `SET <prefix>name:<key> "<instance>\t<name>" NX PX ttl`, refreshed by a heartbeat (one
+//   Lua script per beat), released on leave. A dead instance's names expire after `nameTtlMs`.
+// - /who: each instance keeps a hash of its members (same TTL) and a sorted set of live
+//   instances; /msg to someone elsewhere goes through the stream, addressed to the name key.
+// - Redis down: local fan-out continues; what local members say is queued (bounded) and
+//   published when Redis is back; reconnection with exponential backoff; logged once per outage.
+import { type Log, silentLog } from "@netkit/framing";
+import { RedisClient } from "bun";
+import { ChatError } from "./errors.ts";
+import { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
+import type { HistoryEntry, Room, RoomEvent } from "./room.ts";
+import type { RoomCluster } from "./session.ts";
+
+export interface RedisLinkOptions {
+  /** redis://host:port (Bun's RedisClient URL). */
+  url: string;
+  /** The room's name: instances with the same Redis and room name form one room. @default "lobby" */
+  room?: string;
+  /** This instance's id in Redis (must be unique among live instances). @default random */
+  instanceId?: string;
+  /** How long a name outlives its instance's last heartbeat, in ms. @default 5000 */
+  nameTtlMs?: number;
+  /** Approximate number of entries the stream keeps (catch-up window, history). @default 10000 */
+  streamMaxLen?: number;
+  /** Lines kept for publishing while Redis is down; older ones are dropped (logged). @default 10000 */
+  maxOutbox?: number;
+  /** First reconnection delay, doubled per failure up to reconnectMaxMs. @default 100 */
+  reconnectMinMs?: number;
+  /** @default 2000 */
+  reconnectMaxMs?: number;
+  log?: Log;
+}
+
+export const REDIS_DEFAULTS = {
+  room: "lobby",
+  nameTtlMs: 5000,
+  streamMaxLen: 10_000,
+  maxOutbox: 10_000,
+  reconnectMinMs: 100,
+  reconnectMaxMs: 2000,
+} as const;
+
+/** Stream entry kinds. */
+const KIND_NOTICE = "n"; // join/leave/rename: delivered, not kept in history
+const KIND_HISTORY = "h"; // message or /me: delivered and kept
+const KIND_PRIVATE = "p"; // /msg: delivered to one name key only
+
+// Heartbeat: (re)claims this instance's names, rewrites its member hash, marks it alive.
+// Returns the name keys now held by another instance (lost while we were cut off).
+const HEARTBEAT_LUA = `
+local prefix, inst, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mkey = prefix .. 'members:' .. inst
+local mine = inst .. '\\t'
+local lost = {}
+redis.call('DEL', mkey)
+for i = 4, #ARGV, 2 do
+  local k, disp = ARGV[i], ARGV[i + 1]
+  local nk = prefix .. 'name:' .. k
+  local v = redis.call('GET', nk)
+  if (not v) or string.sub(v, 1, #mine) == mine then
+    redis.call('SET', nk, mine .. disp, 'PX', ttl)
+    redis.call('HSET', mkey, k, disp)
+  else
+    table.insert(lost, k)
+  end
+end
+redis.call('PEXPIRE', mkey, ttl)
+redis.call('ZADD', prefix .. 'instances', now + ttl, inst)
+redis.call('ZREMRANGEBYSCORE', prefix .. 'instances', '-inf', now)
+return lost`;
+
+// Claim one name: SET NX, and record it in this instance's member hash.
+const CLAIM_LUA = `
+local ok = redis.call('SET', KEYS[1], ARGV[1] .. '\\t' .. ARGV[2], 'NX', 'PX', ARGV[3])
+if not ok then return redis.call('GET', KEYS[1]) or '' end
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1`;
+
+// Release: delete the name only if this instance holds it.
+const RELEASE_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '\\t' then redis.call('DEL', KEYS[1]) end
+redis.call('HDEL', KEYS[2], ARGV[2])
+return 1`;
+
+// Everyone on the live instances other than ARGV[2]: a flat list of display names.
+const WHO_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for _, inst in ipairs(redis.call('ZRANGEBYSCORE', ARGV[1] .. 'instances', now, '+inf')) do
+  if inst ~= ARGV[2] then
+    for _, n in ipairs(redis.call('HVALS', ARGV[1] .. 'members:' .. inst)) do table.insert(out, n) end
+  end
+end
+return out`;
+
+interface OutboxEntry {
+  fields: string[];
+}
+
+type StreamEntry = [string, string[]];
+
+/** XREAD replies as a RESP3 map ({ key: entries }) or RESP2 array ([[key, entries]]). */
+function streamEntries(reply: unknown): StreamEntry[] {
+  if (reply == null) return [];
+  if (Array.isArray(reply)) return (reply as [string, StreamEntry[]][]).flatMap(([, e]) => e);
+  return Object.values(reply as Record<string, StreamEntry[]>).flat();
+}
+
+function fieldMap(fields: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+  return map;
+}
+
+/**
+ * Connects a Room to Redis (see the file comment). The server creates the room with
+ * `onEvent: (e) => link.publish(e)`, then calls `link.attach(room)`, and gives the link to every
+ * session as its `cluster`.
+ */
+export class RedisRoomLink<P> implements RoomCluster {
+  readonly instanceId: string;
+  readonly #url: string;
+  readonly #prefix: string;
+  readonly #stream: string;
+  readonly #ttlMs: number;
+  readonly #maxLen: string;
+  readonly #maxOutbox: number;
+  readonly #backoffMin: number;
+  readonly #backoffMax: number;
+  readonly #log: Log;
+  #room: Room<P> | undefined;
+  #cmd: RedisClient | undefined;
+  #reader: RedisClient | undefined;
+  /** Connection generation: callbacks from an older connection are ignored. */
+  #gen = 0;
+  #up = false;
+  #stopped = false;
+  #everConnected = false;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #backoffMs: number;
+  #lastId = "0-0";
+  #seq = 0;
+  readonly #outbox: OutboxEntry[] = [];
+  /** Outbox entries (from the head) written on the current connection, not yet acknowledged. */
+  #inflight = 0;
+  readonly #lastSeqByOrigin = new Map<string, number>();
+  #upWaiters: (() => void)[] = [];
+  /** Figures for tests and logs. */
+  readonly stats = { published: 0, received: 0, duplicatesSkipped: 0, outages: 0, dropped: 0 };
+
+  constructor(options: RedisLinkOptions) {
+    this.#url = options.url;
+    const room = options.room ?? REDIS_DEFAULTS.room;
+    this.#prefix = `netkit:chat:${room}:`;
+    this.#stream = `${this.#prefix}stream`;
+    this.instanceId = options.instanceId ?? crypto.randomUUID().slice(0, 12);
+    if (this.instanceId.includes("\t")) throw new RangeError("instanceId may not contain a tab");
+    this.#ttlMs = options.nameTtlMs ?? REDIS_DEFAULTS.nameTtlMs;
+    if (!Number.isInteger(this.#ttlMs) || this.#ttlMs < 300) {
+      throw new RangeError(`nameTtlMs must be an integer ≥ 300, got ${this.#ttlMs}`);
+    }
+    this.#maxLen = String(options.streamMaxLen ?? REDIS_DEFAULTS.streamMaxLen);
+    this.#maxOutbox = options.maxOutbox ?? REDIS_DEFAULTS.maxOutbox;
+    this.#backoffMin = options.reconnectMinMs ?? REDIS_DEFAULTS.reconnectMinMs;
+    this.#backoffMax = options.reconnectMaxMs ?? REDIS_DEFAULTS.reconnectMaxMs;
+    this.#backoffMs = this.#backoffMin;
+    this.#log = options.log ?? silentLog;
+  }
+
+  /** Whether Redis is reachable right now. */
+  get connected(): boolean {
+    return this.#up;
+  }
+
+  /** Starts connecting (in the background: the room works locally until Redis answers). */
+  attach(room: Room<P>): void {
+    this.#room = room;
+    void this.#connect();
+    this.#heartbeat = setInterval(() => void this.#beat(), Math.floor(this.#ttlMs / 3));
+  }
+
+  /** Resolves once connected (and caught up), or rejects after timeoutMs. */
+  waitConnected(timeoutMs = 10_000): Promise<void> {
+    if (this.#up) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`Redis not connected within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#upWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Room.onEvent: a local line for the other instances. */
+  publish(event: RoomEvent): void {
+    this.#enqueue([
+      "k",
+      event.remember ? KIND_HISTORY : KIND_NOTICE,
+      "l",
+      event.line,
+      "t",
+      String(event.atMs),
+    ]);
+  }
+
+  // RoomCluster -------------------------------------------------------------------------------
+
+  async claim(name: string): Promise<ChatError | undefined> {
+    const cmd = this.#cmd;
+    if (!this.#up || !cmd) return undefined; // reconciled by the heartbeat after reconnecting
+    const key = nameKey(name);
+    let reply: unknown;
+    try {
+      reply = await cmd.send("EVAL", [
+        CLAIM_LUA,
+        "2",
+        `${this.#prefix}name:${key}`,
+        `${this.#prefix}members:${this.instanceId}`,
+        this.instanceId,
+        name,
+        String(this.#ttlMs),
+        key,
+      ]);
+    } catch {
+      return undefined; // Redis went away mid-claim: local rules apply, reconciled later
+    }
+    if (reply === 1) return undefined;
+    return new ChatError("NAME_TAKEN", `the name "${name}" is already in use`);
+  }
+
+  release(name: string): void {
+    const cmd = this.#cmd;
+    if (!this.#up || !cmd) return; // the name expires, and the heartbeat no longer renews it
+    const key = nameKey(name);
+    cmd
+      .send("EVAL", [
+        RELEASE_LUA,
+        "2",
+        `${this.#prefix}name:${key}`,
+        `${this.#prefix}members:${this.instanceId}`,
+        this.instanceId,
+        key,
+      ])
+      .catch(() => {});
+  }
+
+  async whisper(from: string, to: string, text: string): Promise<string> {
+    const cmd = this.#cmd;
+    if (!this.#up || !cmd) {
+      throw new ChatError(
+        "NO_SUCH_USER",
+        `no one called "${to}" is on this server (the others can't be reached right now)`,
+      );
+    }
+    const key = nameKey(to);
+    let holder: string | null = null;
+    try {
+      holder = (await cmd.send("GET", [`${this.#prefix}name:${key}`])) as string | null;
+    } catch {
+      holder = null;
+    }
+    const tab = holder?.indexOf("\t") ?? -1;
+    if (!holder || tab < 0 || holder.slice(0, tab) === this.instanceId) {
+      throw new ChatError("NO_SUCH_USER", `no one called "${to}" is here`);
+    }
+    this.#enqueue(["k", KIND_PRIVATE, "l", `[private] ${from}: ${text}`, "to", key]);
+    return holder.slice(tab + 1);
+  }
+
+  async who(local: string[]): Promise<{ names: string[]; partial: boolean }> {
+    const cmd = this.#cmd;
+    if (!this.#up || !cmd) return { names: local, partial: true };
+    try {
+      const others = (await cmd.send("EVAL", [WHO_LUA, "0", this.#prefix, this.instanceId])) as
+        | string[]
+        | null;
+      return { names: [...local, ...(others ?? []).sort()], partial: false };
+    } catch {
+      return { names: local, partial: true };
+    }
+  }
+
+  /** Publishes what is queued (bounded wait), releases this instance's names, disconnects. */
+  async stop(flushTimeoutMs = 1000): Promise<void> {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#reconnectTimer);
+    const deadline = performance.now() + flushTimeoutMs;
+    while (this.#up && this.#outbox.length > 0 && performance.now() < deadline) {
+      await Bun.sleep(5);
+    }
+    const cmd = this.#cmd;
+    if (this.#up && cmd) {
+      try {
+        await cmd.send("ZREM", [`${this.#prefix}instances`, this.instanceId]);
+        await cmd.send("DEL", [`${this.#prefix}members:${this.instanceId}`]);
+      } catch {}
+    }
+    this.#stopped = true;
+    this.#disconnect();
+  }
+
+  // Connection management ---------------------------------------------------------------------
+
+  #disconnect(): void {
+    this.#gen++;
+    this.#up = false;
+    this.#inflight = 0;
+    const cmd = this.#cmd;
+    const reader = this.#reader;
+    this.#cmd = undefined;
+    this.#reader = undefined;
+    for (const c of [cmd, reader]) {
+      if (!c) continue;
+      c.onclose = null;
+      try {
+        c.close();
+      } catch {}
+    }
+  }
+
+  /** A connection failed: note it (logged once per outage), then retry with backoff. */
+  #lost(gen: number, error?: unknown): void {
+    if (gen !== this.#gen || this.#stopped) return;
+    const wasUp = this.#up;
+    this.#disconnect();
+    if (wasUp) {
+      this.stats.outages++;
+      this.#log({
+        level: "warn",
+        event: "chat.redis_down",
+        error: error instanceof Error ? error.message : String(error ?? "closed"),
+        note: "serving local clients only; reconnecting",
+      });
+    }
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#reconnectTimer);
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMax, this.#backoffMs * 2);
+    this.#reconnectTimer = setTimeout(() => void this.#connect(), delay);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return;
+    const gen = ++this.#gen;
+    const options = {
+      autoReconnect: false,
+      enableOfflineQueue: false,
+      connectionTimeout: 2000,
+    };
+    const cmd = new RedisClient(this.#url, options);
+    const reader = new RedisClient(this.#url, options);
+    cmd.onclose = (error) => this.#lost(gen, error);
+    reader.onclose = (error) => this.#lost(gen, error);
+    this.#cmd = cmd;
+    this.#reader = reader;
+    try {
+      await Promise.all([cmd.connect(), reader.connect()]);
+      if (gen !== this.#gen) return;
+      if (!this.#everConnected) await this.#loadHistory(cmd);
+      else await this.#catchUp(reader, gen);
+      if (gen !== this.#gen) return;
+    } catch (error) {
+      if (gen !== this.#gen) return;
+      if (!this.#everConnected && this.#backoffMs === this.#backoffMin) {
+        this.#log({
+          level: "warn",
+          event: "chat.redis_down",
+          error: error instanceof Error ? error.message : String(error),
+          note: "serving local clients only; connecting",
+        });
+      }
+      this.#disconnect();
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#up = true;
+    this.#backoffMs = this.#backoffMin;
+    const first = !this.#everConnected;
+    this.#everConnected = true;
+    this.#log({
+      event: first ? "chat.redis_connected" : "chat.redis_up",
+      instance: this.instanceId,
+      queued: this.#outbox.length,
+    });
+    await this.#beat(); // (re)claims every local name; conflicts are reconciled
+    this.#flush();
+    void this.#readLoop(reader, gen);
+    for (const wake of this.#upWaiters.splice(0)) wake();
+  }
+
+  // Stream ------------------------------------------------------------------------------------
+
+  /** First connection: history from the stream, and the reading position at its end. */
+  async #loadHistory(cmd: RedisClient): Promise<void> {
+    const room = this.#room;
+    const reply = (await cmd.send("XREVRANGE", [this.#stream, "+", "-", "COUNT", "1000"])) as
+      | StreamEntry[]
+      | null;
+    const entries = reply ?? [];
+    if (entries[0]) this.#lastId = entries[0][0];
+    const history: HistoryEntry[] = [];
+    for (const [, fields] of entries) {
+      const f = fieldMap(fields);
+      if (f.get("k") === KIND_HISTORY) {
+        history.push({ atMs: Number(f.get("t")), line: f.get("l") ?? "" });
+      }
+    }
+    history.reverse();
+    room?.replaceHistory(history);
+  }
+
+  /** After reconnecting: everything after the last id seen, before going live. */
+  async #catchUp(reader: RedisClient, gen: number): Promise<void> {
+    for (;;) {
+      const reply = await reader.send("XREAD", [
+        "COUNT",
+        "1000",
+        "STREAMS",
+        this.#stream,
+        this.#lastId,
+      ]);
+      if (gen !== this.#gen) return;
+      const entries = streamEntries(reply);
+      this.#deliver(entries);
+      if (entries.length < 1000) return;
+    }
+  }
+
+  async #readLoop(reader: RedisClient, gen: number): Promise<void> {
+    while (gen === this.#gen && !this.#stopped) {
+      let reply: unknown;
+      try {
+        reply = await reader.send("XREAD", [
+          "BLOCK",
+          "1000",
+          "COUNT",
+          "1000",
+          "STREAMS",
+          this.#stream,
+          this.#lastId,
+        ]);
+      } catch (error) {
+        this.#lost(gen, error);
+        return;
+      }
+      if (gen !== this.#gen) return;
+      this.#deliver(streamEntries(reply));
+    }
+  }
+
+  #deliver(entries: StreamEntry[]): void {
+    const room = this.#room;
+    for (const [id, fields] of entries) {
+      this.#lastId = id;
+      const f = fieldMap(fields);
+      const origin = f.get("o");
+      if (!origin || origin === this.instanceId) continue; // ours: delivered locally already
+      const seq = Number(f.get("s"));
+      if (seq <= (this.#lastSeqByOrigin.get(origin) ?? 0)) {
+        this.stats.duplicatesSkipped++;
+        continue;
+      }
+      this.#lastSeqByOrigin.set(origin, seq);
+      this.stats.received++;
+      const line = f.get("l") ?? "";
+      const kind = f.get("k");
+      if (kind === KIND_PRIVATE) room?.deliverTo(f.get("to") ?? "", line);
+      else room?.receive(line, kind === KIND_HISTORY, Number(f.get("t")) || Date.now());
+    }
+  }
+
+  #enqueue(fields: string[]): void {
+    if (this.#outbox.length >= this.#maxOutbox) {
+      this.#outbox.splice(this.#inflight, 1); // drop the oldest line not yet on its way
+      this.stats.dropped++;
+      if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0) {
+        this.#log({ level: "warn", event: "chat.redis_outbox_full", dropped: this.stats.dropped });
+      }
+    }
+    this.#outbox.push({ fields: ["o", this.instanceId, "s", String(++this.#seq), ...fields] });
+    if (this.#up) this.#flush();
+  }
+
+  /** Writes every queued entry not yet written on this connection (pipelined, in order). */
+  #flush(): void {
+    const cmd = this.#cmd;
+    if (!this.#up || !cmd) return;
+    const gen = this.#gen;
+    while (this.#inflight < this.#outbox.length) {
+      const entry = this.#outbox[this.#inflight++]!;
+      cmd.send("XADD", [this.#stream, "MAXLEN", "~", this.#maxLen, "*", ...entry.fields]).then(
+        () => {
+          if (gen !== this.#gen) return; // re-sent on the next connection (deduplicated)
+          this.#outbox.shift();
+          this.#inflight--;
+          this.stats.published++;
+        },
+        (error: unknown) => this.#lost(gen, error),
+      );
+    }
+  }
+
+  // Names -------------------------------------------------------------------------------------
+
+  async #beat(): Promise<void> {
+    const cmd = this.#cmd;
+    const room = this.#room;
+    if (!this.#up || !cmd || !room) return;
+    const gen = this.#gen;
+    const args = [HEARTBEAT_LUA, "0", this.#prefix, this.instanceId, String(this.#ttlMs)];
+    for (const name of room.names()) args.push(nameKey(name), name);
+    let lost: string[];
+    try {
+      lost = ((await cmd.send("EVAL", args)) as string[] | null) ?? [];
+    } catch (error) {
+      this.#lost(gen, error);
+      return;
+    }
+    for (const key of lost) await this.#reconcile(key);
+  }
+
+  /**
+   * A local member's name is held by another instance in Redis (both were given it while this
+   * instance was cut off, or its claim lapsed): the holder in Redis keeps it; the local member
+   * is renamed to the first free `name_2`, `name_3`, ... and told why.
+   */
+  async #reconcile(key: string): Promise<void> {
+    const room = this.#room;
+    const member = room?.find(key);
+    const cmd = this.#cmd;
+    if (!room || !member || !cmd) return;
+    const oldName = member.name;
+    for (let n = 2; n < 100; n++) {
+      const suffix = `_${n}`;
+      const base = [...oldName].slice(0, MAX_NAME_CHARS - suffix.length).join("");
+      const candidate = base + suffix;
+      if (checkName(candidate) || room.has(candidate)) continue;
+      const refused = await this.claim(candidate);
+      if (refused) continue;
+      if (room.find(key) !== member) {
+        this.release(candidate);
+        return;
+      }
+      member.deliver(
+        room.encode(
+          new ChatError(
+            "NAME_TAKEN",
+            `while this server was cut off from the others, "${oldName}" was taken on another server; you are now ${candidate}`,
+          ).toLine(),
+        ),
+      );
+      room.rename(member, candidate);
+      this.#log({ level: "warn", event: "chat.name_reconciled", from: oldName, to: candidate });
+      return;
+    }
+  }
+}
