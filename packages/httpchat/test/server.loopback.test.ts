@@ -344,3 +344,19 @@ test("a stalled request body → 408 and close", async () => {
   expect(statuses(reply.text)).toEqual([408]);
   expect(reply.closed).toBe(true);
 });
+
+test("repeated Set-Cookie headers go out once each, on their own lines", async () => {
+  const port = start({
+    fetch() {
+      const headers = new Headers();
+      headers.append("set-cookie", "a=1; Path=/");
+      headers.append("set-cookie", "b=2");
+      return new Response("ok", { headers });
+    },
+  });
+  const reply = await rawRequest(port, GET("/", "Connection: close\r\n"));
+  expect(reply.text.match(/^set-cookie: .*$/gim)).toEqual([
+    "set-cookie: a=1; Path=/",
+    "set-cookie: b=2",
+  ]);
+});

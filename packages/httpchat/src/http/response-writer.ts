@@ -79,14 +79,10 @@ export interface HeadOptions {
 /** The status line and header section, ending with the empty line. Latin-1 text: Headers are ByteStrings. */
 export function serializeHead(o: HeadOptions): string {
   let head = `HTTP/1.1 ${o.status} ${o.statusText || reasonPhrase(o.status)}\r\nDate: ${o.date}\r\n`;
+  // Headers iteration yields each Set-Cookie on its own (Fetch spec), so they stay separate lines.
   for (const [name, value] of o.headers) {
     if (HOP_BY_HOP.has(name)) continue;
     head += `${name}: ${value}\r\n`;
-  }
-  // Headers iteration joins repeated Set-Cookie; emit each one on its own line instead.
-  if (o.headers.has("set-cookie")) {
-    head = head.replace(/^set-cookie: .*\r\n/m, "");
-    for (const cookie of o.headers.getSetCookie()) head += `set-cookie: ${cookie}\r\n`;
   }
   if (typeof o.framing === "number") head += `Content-Length: ${o.framing}\r\n`;
   else if (o.framing === "chunked") head += "Transfer-Encoding: chunked\r\n";
