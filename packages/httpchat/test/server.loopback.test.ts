@@ -360,3 +360,14 @@ test("repeated Set-Cookie headers go out once each, on their own lines", async (
     "set-cookie: b=2",
   ]);
 });
+
+test("100 pipelined requests in one write are all answered, in order", async () => {
+  const port = start();
+  const requests = Array.from({ length: 100 }, (_, i) => GET(`/${i}`)).join("");
+  const reply = await rawRequest(port, requests, {
+    waitMs: 5000,
+    until: (t) => statuses(t).length >= 100 && t.endsWith("}"),
+  });
+  const paths = [...reply.text.matchAll(/"path":"\/(\d+)"/g)].map((m) => Number(m[1]));
+  expect(paths).toEqual(Array.from({ length: 100 }, (_, i) => i));
+});
