@@ -8,12 +8,18 @@ import type { Socket } from "bun";
 const args = new Map<string, string>();
 for (let i = 2; i < Bun.argv.length; i += 2)
   args.set(Bun.argv[i]!.replace(/^--/, ""), Bun.argv[i + 1]!);
-const port = Number(args.get("port"));
+// --ports P1,P2: clients are spread round-robin over several instances (with --redis).
+const ports = (args.get("ports") ?? args.get("port") ?? "").split(",").map(Number);
 const clientCount = Number(args.get("clients"));
 const offered = Number(args.get("deliveries-per-second") ?? 200_000);
 const seconds = Number(args.get("seconds") ?? 5);
-const serverPid = Number(args.get("server-pid"));
+const serverPids = (args.get("server-pids") ?? args.get("server-pid") ?? "").split(",").map(Number);
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/** utime + stime of the server processes together, in seconds. */
+function serverCpuSeconds(): number {
+  return serverPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number | "self"): number {
@@ -111,7 +117,7 @@ for (let i = 0; i < clientCount; i += BATCH) {
     batch.push(
       Bun.connect<ClientState>({
         hostname: "127.0.0.1",
-        port,
+        port: ports[j % ports.length]!,
         data: { tail: null },
         socket: { binaryType: "uint8array", data: onData, error() {}, close() {} },
       }).then((s) => {
@@ -138,7 +144,7 @@ let sent = 0;
 let shortWrites = 0;
 let next = 0;
 measuring = true;
-const cpuStart = cpuSeconds(serverPid);
+const cpuStart = serverCpuSeconds();
 const selfCpuStart = cpuSeconds("self");
 const startMs = performance.now();
 debugStart = startMs;
@@ -167,7 +173,7 @@ await new Promise<void>((resolve) => {
   tick();
 });
 const sendEndMs = performance.now();
-const cpuSendEnd = cpuSeconds(serverPid);
+const cpuSendEnd = serverCpuSeconds();
 const selfCpuSendEnd = cpuSeconds("self");
 const expected = sent * receivers;
 // Drain: until everything arrived, or nothing has arrived for a second (max 10 s).
@@ -179,7 +185,7 @@ while (
   await Bun.sleep(20);
 }
 const drainEndMs = performance.now();
-const cpuDrainEnd = cpuSeconds(serverPid);
+const cpuDrainEnd = serverCpuSeconds();
 measuring = false;
 
 if (debug) {
