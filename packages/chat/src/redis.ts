@@ -48,6 +48,9 @@ export const REDIS_DEFAULTS = {
   reconnectMaxMs: 2000,
 } as const;
 
+/** How long a client-facing command (claim, /who, /msg lookup) may take before Redis counts as unreachable. */
+const COMMAND_TIMEOUT_MS = 2000;
+
 /** Stream entry kinds. */
 const KIND_NOTICE = "n"; // join/leave/rename: delivered, not kept in history
 const KIND_HISTORY = "h"; // message or /me: delivered and kept
@@ -208,6 +211,24 @@ export class RedisRoomLink<P> implements RoomCluster {
     });
   }
 
+  /**
+   * A command whose answer a client waits for (claim, /who, /msg lookup): Redis that hangs
+   * without closing the connection must not freeze the session, so after `commandTimeoutMs` it
+   * counts as unreachable.
+   */
+  #ask(cmd: RedisClient, command: string, args: string[]): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      cmd.send(command, args),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis ${command} timed out`)),
+          COMMAND_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   /** Room.onEvent: a local line for the other instances. */
   publish(event: RoomEvent): void {
     this.#enqueue([
@@ -228,7 +249,7 @@ export class RedisRoomLink<P> implements RoomCluster {
     const key = nameKey(name);
     let reply: unknown;
     try {
-      reply = await cmd.send("EVAL", [
+      reply = await this.#ask(cmd, "EVAL", [
         CLAIM_LUA,
         "2",
         `${this.#prefix}name:${key}`,
@@ -272,7 +293,7 @@ export class RedisRoomLink<P> implements RoomCluster {
     const key = nameKey(to);
     let holder: string | null = null;
     try {
-      holder = (await cmd.send("GET", [`${this.#prefix}name:${key}`])) as string | null;
+      holder = (await this.#ask(cmd, "GET", [`${this.#prefix}name:${key}`])) as string | null;
     } catch {
       holder = null;
     }
@@ -288,9 +309,12 @@ export class RedisRoomLink<P> implements RoomCluster {
     const cmd = this.#cmd;
     if (!this.#up || !cmd) return { names: local, partial: true };
     try {
-      const others = (await cmd.send("EVAL", [WHO_LUA, "0", this.#prefix, this.instanceId])) as
-        | string[]
-        | null;
+      const others = (await this.#ask(cmd, "EVAL", [
+        WHO_LUA,
+        "0",
+        this.#prefix,
+        this.instanceId,
+      ])) as string[] | null;
       return { names: [...local, ...(others ?? []).sort()], partial: false };
     } catch {
       return { names: local, partial: true };
