@@ -152,6 +152,7 @@ export class RedisRoomLink<P> implements RoomCluster {
   #up = false;
   #stopped = false;
   #everConnected = false;
+  #downLogged = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #backoffMs: number;
@@ -362,18 +363,22 @@ export class RedisRoomLink<P> implements RoomCluster {
   /** A connection failed: note it (logged once per outage), then retry with backoff. */
   #lost(gen: number, error?: unknown): void {
     if (gen !== this.#gen || this.#stopped) return;
-    const wasUp = this.#up;
+    if (this.#up) this.stats.outages++;
     this.#disconnect();
-    if (wasUp) {
-      this.stats.outages++;
-      this.#log({
-        level: "warn",
-        event: "chat.redis_down",
-        error: error instanceof Error ? error.message : String(error ?? "closed"),
-        note: "serving local clients only; reconnecting",
-      });
-    }
+    this.#noteDown(error);
     this.#scheduleReconnect();
+  }
+
+  /** Logs that Redis is unreachable, once per outage (and once if it never answered yet). */
+  #noteDown(error: unknown): void {
+    if (this.#downLogged) return;
+    this.#downLogged = true;
+    this.#log({
+      level: "warn",
+      event: "chat.redis_down",
+      error: error instanceof Error ? error.message : String(error ?? "closed"),
+      note: "serving local clients only; reconnecting with backoff",
+    });
   }
 
   #scheduleReconnect(): void {
@@ -406,19 +411,13 @@ export class RedisRoomLink<P> implements RoomCluster {
       if (gen !== this.#gen) return;
     } catch (error) {
       if (gen !== this.#gen) return;
-      if (!this.#everConnected && this.#backoffMs === this.#backoffMin) {
-        this.#log({
-          level: "warn",
-          event: "chat.redis_down",
-          error: error instanceof Error ? error.message : String(error),
-          note: "serving local clients only; connecting",
-        });
-      }
+      this.#noteDown(error);
       this.#disconnect();
       this.#scheduleReconnect();
       return;
     }
     this.#up = true;
+    this.#downLogged = false;
     this.#backoffMs = this.#backoffMin;
     const first = !this.#everConnected;
     this.#everConnected = true;

@@ -156,8 +156,9 @@ describe.if(enabled)("chat across two instances on Redis", () => {
 
   test("Redis killed and restarted mid-traffic: local clients keep chatting, then everything crosses, once", async () => {
     freshRoom();
-    const a = await start();
-    const b = await start();
+    const events: string[] = [];
+    const a = await start({ log: (e) => events.push(`a ${e.event}`) });
+    const b = await start({ log: (e) => events.push(`b ${e.event}`) });
     const ann = await join(a, "ann");
     const amy = await join(a, "amy");
     const bob = await join(b, "bob");
@@ -213,6 +214,14 @@ describe.if(enabled)("chat across two instances on Redis", () => {
     // /who spans both again
     bob.send("/who");
     expect(await bob.waitFor(/^\* \d+ here/)).toBe("* 3 here: bob, amy, ann");
+    // the outage was logged once per instance, and so was the recovery
+    const redisEvents = events.filter((e) => / chat\.redis_(down|up)$/.test(e));
+    expect(redisEvents.sort()).toEqual([
+      "a chat.redis_down",
+      "a chat.redis_up",
+      "b chat.redis_down",
+      "b chat.redis_up",
+    ]);
   }, 30_000);
 
   test("a name given on both sides during an outage: the first to reclaim keeps it, the other is renamed", async () => {
