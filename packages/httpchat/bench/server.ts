@@ -51,7 +51,7 @@ console.log(`ready ${port}`);
 process.on("SIGTERM", () => {
   stop();
   chat.close();
-  store.close();
+  void store.close();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 });

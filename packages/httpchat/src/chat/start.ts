@@ -1,9 +1,16 @@
-// Starts the web chat: the HTTP server, the chat routes and the SQLite store, wired together.
+// Starts the web chat: the HTTP server, the chat routes and the store, wired together.
+// `startChatServer` is the embedded default (SQLite, synchronous start). `openChatServer` also
+// scales out: PostgreSQL as the shared store (`postgresUrl`) and Redis pub/sub to wake long polls
+// across instances (`redisUrl`).
 import type { Log } from "@netkit/framing";
 import { HTTP_DEFAULTS } from "../http/defaults.ts";
+import { HttpError } from "../http/errors.ts";
 import { type HttpServer, type ServeOptions, serve } from "../http/server.ts";
-import { createChatApp } from "./routes/app.ts";
-import { MessageStore } from "./store.ts";
+import { BUS_DEFAULTS, MessageBus } from "./bus.ts";
+import { CHAT_LIMITS, createChatApp } from "./routes/app.ts";
+import { PostgresMessageStore } from "./store/postgres.ts";
+import { MessageStore } from "./store/sqlite.ts";
+import type { ChatStorage } from "./store/types.ts";
 
 export const HTTPCHAT_DEFAULTS = {
   hostname: HTTP_DEFAULTS.hostname,
@@ -11,6 +18,10 @@ export const HTTPCHAT_DEFAULTS = {
   dbPath: "./data/httpchat.sqlite",
   /** A chat message is at most 2000 code points (8 KB of UTF-8) plus JSON; 64 KiB is ample. */
   maxBodyBytes: 64 * 1024,
+  /** Redis channel for "message N exists". */
+  redisChannel: BUS_DEFAULTS.channel,
+  /** Long polls re-check a shared store this often (safety net for missed announcements). */
+  recheckMs: CHAT_LIMITS.recheckMs,
 } as const;
 
 export interface ChatServerOptions
@@ -26,18 +37,92 @@ export interface ChatServerOptions
   log?: Log;
 }
 
+export interface OpenChatServerOptions extends ChatServerOptions {
+  /** Store messages in this PostgreSQL database instead of SQLite (`dbPath` is then unused). */
+  postgresUrl?: string;
+  /** Announce and hear "message N exists" through this Redis (needs `postgresUrl`). */
+  redisUrl?: string;
+  /** @default "netkit:httpchat:messages" */
+  redisChannel?: string;
+  /** @default 1000 */
+  recheckMs?: number;
+}
+
 export interface ChatServer {
   readonly hostname: string;
   readonly port: number;
+  /** SQLite path, or the redacted PostgreSQL URL. */
   readonly dbPath: string;
-  /** Answers waiting long polls, closes connections, closes the database. */
+  readonly store: ChatStorage;
+  /** The Redis bus when `redisUrl` was given (`bus.connected` tells whether Redis is reachable). */
+  readonly bus: MessageBus | undefined;
+  /** Answers waiting long polls, closes connections, waits for pending commits, closes the store. */
   stop(): Promise<void>;
 }
 
+/** The embedded default: SQLite in `dbPath`, started synchronously. */
 export function startChatServer(options: ChatServerOptions = {}): ChatServer {
   const dbPath = options.dbPath ?? HTTPCHAT_DEFAULTS.dbPath;
   const store = new MessageStore(dbPath);
-  const app = createChatApp(store);
+  const server = wire(options, store, undefined, undefined);
+  options.log?.({ event: "chat.start", db: dbPath, messages: store.latestIdSync() });
+  return server;
+}
+
+/**
+ * Any configuration: SQLite (as `startChatServer`), or PostgreSQL with optional Redis. Rejects
+ * with HttpError BAD_OPTIONS for `redisUrl` without `postgresUrl` (each instance would have its
+ * own SQLite ids, so there is nothing to share), and STORAGE_UNAVAILABLE if PostgreSQL cannot be
+ * reached at start. Redis down at start is not an error: the bus keeps retrying in the background.
+ */
+export async function openChatServer(options: OpenChatServerOptions = {}): Promise<ChatServer> {
+  if (options.redisUrl !== undefined && options.postgresUrl === undefined) {
+    throw new HttpError(
+      "BAD_OPTIONS",
+      "redisUrl needs postgresUrl: instances on separate SQLite files have separate histories and ids, so there is nothing for Redis to announce",
+      500,
+    );
+  }
+  if (options.postgresUrl === undefined) return startChatServer(options);
+  const store = await PostgresMessageStore.open({ url: options.postgresUrl });
+  let bus: MessageBus | undefined;
+  let server: ChatServer;
+  try {
+    const notify = { to: (_id: number) => {} };
+    if (options.redisUrl !== undefined) {
+      bus = new MessageBus({
+        url: options.redisUrl,
+        channel: options.redisChannel ?? HTTPCHAT_DEFAULTS.redisChannel,
+        ...(options.log ? { log: options.log } : {}),
+        onMessage: (id) => notify.to(id),
+      });
+    }
+    server = wire(options, store, bus, notify);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  await bus?.start();
+  options.log?.({
+    event: "chat.start",
+    db: store.location,
+    redis: options.redisUrl !== undefined,
+    messages: await store.latestId(),
+  });
+  return server;
+}
+
+function wire(
+  options: OpenChatServerOptions,
+  store: ChatStorage,
+  bus: MessageBus | undefined,
+  notify: { to(id: number): void } | undefined,
+): ChatServer {
+  const app = createChatApp(store, {
+    recheckMs: options.recheckMs ?? HTTPCHAT_DEFAULTS.recheckMs,
+    ...(bus ? { onCommitted: (id: number) => bus.announce(id) } : {}),
+  });
+  if (notify) notify.to = (id) => app.notify(id);
   let server: HttpServer;
   try {
     server = serve({
@@ -48,18 +133,20 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
       fetch: app.fetch,
     });
   } catch (error) {
-    store.close();
+    void store.close();
     throw error;
   }
-  options.log?.({ event: "chat.start", db: dbPath, messages: store.latestId() });
   return {
     hostname: server.hostname,
     port: server.port,
-    dbPath,
+    dbPath: store.location,
+    store,
+    bus,
     async stop() {
       app.close();
+      await bus?.stop();
       await server.stop();
-      store.close();
+      await store.close();
       options.log?.({ event: "chat.stop" });
     },
   };

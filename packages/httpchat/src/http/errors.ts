@@ -17,7 +17,11 @@ export type HttpErrorCode =
   | "BODY_TOO_LARGE"
   | "HEADERS_TIMEOUT"
   | "BODY_TIMEOUT"
-  | "UNSUPPORTED_METHOD";
+  | "UNSUPPORTED_METHOD"
+  // the chat's storage and options
+  | "STORAGE_UNAVAILABLE"
+  | "STORE_CLOSED"
+  | "BAD_OPTIONS";
 
 export class HttpError extends Error {
   override readonly name = "HttpError";

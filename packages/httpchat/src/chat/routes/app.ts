@@ -1,6 +1,8 @@
 // The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling.
+
+import { HttpError } from "../../http/errors.ts";
 import { type Asset, loadPageAssets } from "../assets.ts";
-import type { ChatMessage, MessageStore } from "../store.ts";
+import type { ChatMessage, ChatStorage } from "../store/types.ts";
 
 export const CHAT_LIMITS = {
   /** Unicode code points per message text. */
@@ -11,10 +13,24 @@ export const CHAT_LIMITS = {
   maxMessagesPerReply: 100,
   /** Longest `wait` a client may ask for, in seconds. */
   maxWaitSeconds: 30,
+  /**
+   * On a shared store, how often waiting long polls re-check it for messages committed by other
+   * instances (the safety net when an announcement is missed or Redis is down).
+   */
+  recheckMs: 1000,
 } as const;
+
+export interface ChatAppOptions {
+  /** Called after a message is committed here (e.g. to announce it to other instances). */
+  onCommitted?(id: number): void;
+  /** @default CHAT_LIMITS.recheckMs (only used when `store.shared`) */
+  recheckMs?: number;
+}
 
 export interface ChatApp {
   fetch(request: Request): Promise<Response>;
+  /** Message `id` exists (announced by another instance): wakes the long polls behind it. */
+  notify(id: number): void;
   /** Answers every waiting long poll (with nothing new) so the server can stop. */
   close(): void;
 }
@@ -43,11 +59,48 @@ function codePoints(text: string): number {
   return n;
 }
 
+/** The reply for a storage failure: 503 with a JSON error, so a client knows to retry. */
+function storageFailure(error: unknown): Response {
+  if (error instanceof HttpError) {
+    return json(error.status, { error: error.message, code: error.code }, { "retry-after": "1" });
+  }
+  return json(503, { error: "storage unavailable", code: "STORAGE_UNAVAILABLE" });
+}
+
 /** Builds the chat's Fetch handler over a message store. */
-export function createChatApp(store: MessageStore): ChatApp {
+export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}): ChatApp {
   const waiters = new Set<Waiter>();
   let assets: Promise<Map<string, Asset>> | undefined;
   let closed = false;
+  const recheckMs = options.recheckMs ?? CHAT_LIMITS.recheckMs;
+  let recheck: ReturnType<typeof setInterval> | undefined;
+  let rechecking = false;
+
+  function wakeUpTo(id: number): void {
+    for (const waiter of waiters) if (waiter.since < id) waiter.wake();
+  }
+
+  /** One store query per period for all waiting long polls, only while some are waiting. */
+  function startRecheck(): void {
+    if (!store.shared || recheck !== undefined) return;
+    recheck = setInterval(() => {
+      if (waiters.size === 0) {
+        clearInterval(recheck);
+        recheck = undefined;
+        return;
+      }
+      if (rechecking) return;
+      rechecking = true;
+      store
+        .latestId()
+        .then(wakeUpTo, () => {
+          // store down: the polls end at their wait and their read reports it
+        })
+        .finally(() => {
+          rechecking = false;
+        });
+    }, recheckMs);
+  }
 
   function serveAsset(request: Request, asset: Asset): Response {
     const headers = {
@@ -83,12 +136,21 @@ export function createChatApp(store: MessageStore): ChatApp {
     if (name !== undefined && typeof name !== "string") {
       return json(400, { error: "name must be a string" });
     }
+    if (text.includes("\u0000") || name?.includes("\u0000")) {
+      return json(400, { error: "text and name must not contain NUL" });
+    }
     const cleanName = name?.trim() || "anonymous";
     if (codePoints(cleanName) > CHAT_LIMITS.maxNameChars) {
       return json(400, { error: `name is over ${CHAT_LIMITS.maxNameChars} characters` });
     }
-    const message = store.add(cleanName, text);
-    for (const waiter of waiters) if (waiter.since < message.id) waiter.wake();
+    let message: ChatMessage;
+    try {
+      message = await store.add(cleanName, text);
+    } catch (error) {
+      return storageFailure(error);
+    }
+    wakeUpTo(message.id);
+    options.onCommitted?.(message.id);
     return json(201, { id: message.id });
   }
 
@@ -100,8 +162,15 @@ export function createChatApp(store: MessageStore): ChatApp {
       return json(400, { error: `wait must be 0..${CHAT_LIMITS.maxWaitSeconds} seconds` });
     }
     const since = Number(sinceText);
-    let messages: ChatMessage[] = store.since(since, CHAT_LIMITS.maxMessagesPerReply);
-    const waitMs = Number(waitText) * 1000;
+    try {
+      return json(200, await readMessages(since, Number(waitText) * 1000));
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  async function readMessages(since: number, waitMs: number): Promise<ChatMessage[]> {
+    let messages = await store.since(since, CHAT_LIMITS.maxMessagesPerReply);
     if (messages.length === 0 && waitMs > 0 && !closed) {
       await new Promise<void>((resolve) => {
         const waiter: Waiter = {
@@ -114,10 +183,11 @@ export function createChatApp(store: MessageStore): ChatApp {
         };
         const timer = setTimeout(() => waiter.wake(), waitMs);
         waiters.add(waiter);
+        startRecheck();
       });
-      if (!closed) messages = store.since(since, CHAT_LIMITS.maxMessagesPerReply);
+      if (!closed) messages = await store.since(since, CHAT_LIMITS.maxMessagesPerReply);
     }
-    return json(200, messages);
+    return messages;
   }
 
   async function fetch(request: Request): Promise<Response> {
@@ -138,8 +208,11 @@ export function createChatApp(store: MessageStore): ChatApp {
 
   return {
     fetch,
+    notify: wakeUpTo,
     close() {
       closed = true;
+      clearInterval(recheck);
+      recheck = undefined;
       for (const waiter of waiters) waiter.wake();
     },
   };

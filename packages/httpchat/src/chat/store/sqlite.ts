@@ -1,33 +1,31 @@
-// Chat message storage on bun:sqlite: append-only, ids keep increasing across restarts.
+// Chat message storage on bun:sqlite (the embedded default): append-only, ids keep increasing
+// across restarts. One process owns the file; WAL with synchronous=NORMAL.
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { HttpError } from "../../http/errors.ts";
+import { migrateSqlite } from "./migrations.ts";
+import type { ChatMessage, ChatStorage } from "./types.ts";
 
-export interface ChatMessage {
-  id: number;
-  name: string;
-  text: string;
-  /** ISO 8601 UTC time the server stored it. */
-  time: string;
-}
-
-export class MessageStore {
+export class MessageStore implements ChatStorage {
+  readonly engine = "sqlite" as const;
+  readonly shared = false;
+  readonly location: string;
   readonly #db: Database;
   readonly #insert;
   readonly #since;
   readonly #latest;
+  #closed = false;
 
   /** Opens (creating folder and file if needed) a WAL-mode database; ":memory:" for tests. */
   constructor(readonly path: string) {
+    this.location = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path, { create: true, strict: true });
     this.#db.run("PRAGMA journal_mode = WAL");
     this.#db.run("PRAGMA synchronous = NORMAL");
     this.#db.run("PRAGMA busy_timeout = 5000");
-    // AUTOINCREMENT: an id is never reused, even if the newest rows were ever deleted.
-    this.#db.run(
-      "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, text TEXT NOT NULL, time TEXT NOT NULL)",
-    );
+    migrateSqlite(this.#db);
     this.#insert = this.#db.prepare<ChatMessage, { name: string; text: string; time: string }>(
       "INSERT INTO messages (name, text, time) VALUES ($name, $text, $time) RETURNING id, name, text, time",
     );
@@ -39,20 +37,41 @@ export class MessageStore {
     );
   }
 
-  add(name: string, text: string): ChatMessage {
+  /** Synchronous insert (the file is local: committed when this returns). */
+  addSync(name: string, text: string): ChatMessage {
+    this.#check();
     return this.#insert.get({ name, text, time: new Date().toISOString() }) as ChatMessage;
   }
 
-  /** Messages with id > `since`, oldest first, at most `limit`. */
-  since(since: number, limit: number): ChatMessage[] {
+  async add(name: string, text: string): Promise<ChatMessage> {
+    return this.addSync(name, text);
+  }
+
+  sinceSync(since: number, limit: number): ChatMessage[] {
+    this.#check();
     return this.#since.all({ since, limit });
   }
 
-  latestId(): number {
+  async since(since: number, limit: number): Promise<ChatMessage[]> {
+    return this.sinceSync(since, limit);
+  }
+
+  latestIdSync(): number {
+    this.#check();
     return this.#latest.get()?.id ?? 0;
   }
 
-  close(): void {
+  async latestId(): Promise<number> {
+    return this.latestIdSync();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#db.close();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new HttpError("STORE_CLOSED", "store is closed", 503);
   }
 }
