@@ -2,9 +2,9 @@
 import { join } from "node:path";
 import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
 import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
-import { startDnsService } from "@netkit/dns";
+import { DNS_SERVICE_DEFAULTS, startDnsService } from "@netkit/dns";
 import type { Log } from "@netkit/framing";
-import { HTTPCHAT_DEFAULTS, startChatServer } from "@netkit/httpchat";
+import { HTTPCHAT_DEFAULTS, openChatServer } from "@netkit/httpchat";
 
 /** One socket a running service listens on, for the table `up` prints. */
 export interface Listening {
@@ -22,13 +22,24 @@ export interface RunningService {
 
 export interface ServiceContext {
   host: string;
+  /** Logger for this service (or, when scaled, for this instance). */
   log: Log;
   /** Folder for embedded storage (SQLite files), e.g. `./data`. */
   dataDir: string;
+  /** Shared bus for scaled services (chat, httpchat, bbs). */
+  redisUrl?: string;
+  /** Shared store for bbs and httpchat instead of SQLite. */
+  postgresUrl?: string;
+  /** Where this instance listens: the default port, or the next free one for instance 2, 3… */
+  port: number;
 }
 
 export interface ServiceEntry {
   name: string;
+  /** Whether `up --instances N` starts N of it on consecutive ports (else one). */
+  scalable: boolean;
+  /** The ports it takes on its own (the first is where instance 1 listens). */
+  defaultPorts: number[];
   start(context: ServiceContext): Promise<RunningService>;
 }
 
@@ -40,12 +51,14 @@ export const services: ServiceEntry[] = [
   {
     // DNS first: the BBS client asks the name service for its server's address.
     name: "dns",
-    async start({ host, log }) {
-      const service = await startDnsService({ hostname: host, log });
-      const { hostname, port } = service.dns;
+    scalable: false,
+    defaultPorts: [DNS_SERVICE_DEFAULTS.port, DNS_SERVICE_DEFAULTS.namesPort],
+    async start({ host, log, port }) {
+      const service = await startDnsService({ hostname: host, port, log });
+      const { hostname } = service.dns;
       const listening: Listening[] = [
-        { service: "dns", protocol: "udp", host: hostname, port },
-        { service: "dns", protocol: "tcp", host: hostname, port },
+        { service: "dns", protocol: "udp", host: hostname, port: service.dns.port },
+        { service: "dns", protocol: "tcp", host: hostname, port: service.dns.port },
       ];
       if (service.names) {
         listening.push({
@@ -60,8 +73,10 @@ export const services: ServiceEntry[] = [
   },
   {
     name: "echo",
-    async start({ host, log }) {
-      const server = serveEcho({ hostname: host, port: ECHO_DEFAULTS.port, log });
+    scalable: false,
+    defaultPorts: [ECHO_DEFAULTS.port],
+    async start({ host, log, port }) {
+      const server = serveEcho({ hostname: host, port, log });
       return {
         listening: [{ service: "echo", protocol: "tcp", host: server.hostname, port: server.port }],
         stop: () => server.stop(),
@@ -70,8 +85,15 @@ export const services: ServiceEntry[] = [
   },
   {
     name: "chat",
-    async start({ host, log }) {
-      const server = serveChat({ hostname: host, port: CHAT_DEFAULTS.port, log });
+    scalable: true,
+    defaultPorts: [CHAT_DEFAULTS.port],
+    async start({ host, log, redisUrl, port }) {
+      const server = serveChat({
+        hostname: host,
+        port,
+        redis: redisUrl,
+        log,
+      });
       return {
         listening: [{ service: "chat", protocol: "tcp", host: server.hostname, port: server.port }],
         stop: () => server.stop(),
@@ -80,11 +102,16 @@ export const services: ServiceEntry[] = [
   },
   {
     name: "bbs",
-    async start({ host, log, dataDir }) {
+    scalable: true,
+    defaultPorts: [BBS_DEFAULTS.port],
+    async start({ host, log, dataDir, redisUrl, postgresUrl, port }) {
+      // Without PostgreSQL, instances share one SQLite file (WAL allows it within one machine).
       const server = await startBbsServer({
         hostname: host,
-        port: BBS_DEFAULTS.port,
+        port,
         dbPath: join(dataDir, "bbs.sqlite"),
+        postgresUrl,
+        redisUrl,
         log,
       });
       return {
@@ -95,11 +122,16 @@ export const services: ServiceEntry[] = [
   },
   {
     name: "httpchat",
-    async start({ host, log, dataDir }) {
-      const server = startChatServer({
+    scalable: true,
+    defaultPorts: [HTTPCHAT_DEFAULTS.port],
+    async start({ host, log, dataDir, redisUrl, postgresUrl, port }) {
+      const server = await openChatServer({
         hostname: host,
-        port: HTTPCHAT_DEFAULTS.port,
+        port,
         dbPath: join(dataDir, "httpchat.sqlite"),
+        postgresUrl,
+        // The web chat's bus announces rows of a shared PostgreSQL store; without one it is off.
+        redisUrl: postgresUrl ? redisUrl : undefined,
         log,
       });
       return {
@@ -111,3 +143,17 @@ export const services: ServiceEntry[] = [
     },
   },
 ];
+
+/**
+ * The port of each instance: instance 1 on the service's default port, the others on the next
+ * ports up, skipping ports that another service takes by default (BBS 10333 + 1 is the name service).
+ */
+export function instancePorts(entry: ServiceEntry, count: number): number[] {
+  const reserved = new Set(services.flatMap((s) => s.defaultPorts));
+  const first = entry.defaultPorts[0]!;
+  const ports = [first];
+  for (let port = first + 1; ports.length < count; port++) {
+    if (!reserved.has(port)) ports.push(port);
+  }
+  return ports;
+}

@@ -2,21 +2,30 @@
 import {
   type Command,
   formatTable,
+  parseCount,
   parseFlags,
   parseLogLevel,
   stderrLog,
+  UsageError,
   waitForStopSignal,
 } from "../cli-kit.ts";
-import { type RunningService, services } from "../services.ts";
+import { instancePorts, type RunningService, services } from "../services.ts";
 
 const usage = `Usage: bun run apps/cli up [--host HOST] [--data DIR] [--log-level LEVEL]
+                          [--instances N] [--redis URL] [--postgres URL]
 
 Starts every netkit service on its default port and stops them all on Ctrl-C.
 
 Options:
   --host HOST         address every service listens on (default 127.0.0.1)
   --data DIR          folder for embedded storage (default ./data)
-  --log-level LEVEL   debug | info | warn | error (default info)`;
+  --log-level LEVEL   debug | info | warn | error (default info)
+  --instances N       start N instances of each scalable service (${services
+    .filter((s) => s.scalable)
+    .map((s) => s.name)
+    .join(", ")}) on consecutive ports (default 1)
+  --redis URL         instances share messages, names and presence through this Redis
+  --postgres URL      bbs and httpchat store in this PostgreSQL instead of SQLite`;
 
 export const up: Command = {
   summary: "start every service on its default port",
@@ -24,7 +33,14 @@ export const up: Command = {
   async run(args) {
     const { values } = parseFlags(
       args,
-      { host: { type: "string" }, data: { type: "string" }, "log-level": { type: "string" } },
+      {
+        host: { type: "string" },
+        data: { type: "string" },
+        "log-level": { type: "string" },
+        instances: { type: "string" },
+        redis: { type: "string" },
+        postgres: { type: "string" },
+      },
       usage,
     );
     if (values.help) {
@@ -33,20 +49,42 @@ export const up: Command = {
     }
     const host = values.host ?? "127.0.0.1";
     const level = parseLogLevel(values["log-level"], usage);
+    const instances = parseCount("instances", values.instances, 1, usage);
+    if (instances < 1 || instances > 16) throw new UsageError("--instances must be 1..16", usage);
+    if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
+      throw new UsageError("--redis must be a redis:// URL", usage);
+    }
+    if (values.postgres !== undefined && !/^postgres(ql)?:\/\//.test(values.postgres)) {
+      throw new UsageError("--postgres must be a postgres:// URL", usage);
+    }
     const running: RunningService[] = [];
     const stopAll = async () => {
       for (const service of running.reverse()) await service.stop();
     };
     for (const entry of services) {
-      const log = stderrLog(level, `${entry.name} `);
-      try {
-        running.push(await entry.start({ host, log, dataDir: values.data ?? "data" }));
-      } catch (error) {
-        const { code, message } = error as Error & { code?: string };
-        const hint = code === "EADDRINUSE" ? " (is something already listening on its port?)" : "";
-        console.error(`up: ${entry.name} did not start: ${message}${hint}`);
-        await stopAll();
-        return 1;
+      const ports = instancePorts(entry, entry.scalable ? instances : 1);
+      for (const [index, port] of ports.entries()) {
+        const name = ports.length > 1 ? `${entry.name}#${index + 1}` : entry.name;
+        const log = stderrLog(level, `${name} `);
+        try {
+          running.push(
+            await entry.start({
+              host,
+              log,
+              dataDir: values.data ?? "data",
+              redisUrl: values.redis,
+              postgresUrl: values.postgres,
+              port,
+            }),
+          );
+        } catch (error) {
+          const { code, message } = error as Error & { code?: string };
+          const hint =
+            code === "EADDRINUSE" ? " (is something already listening on its port?)" : "";
+          console.error(`up: ${name} did not start: ${message}${hint}`);
+          await stopAll();
+          return 1;
+        }
       }
     }
     const rows = running
