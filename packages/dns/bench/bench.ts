@@ -8,6 +8,7 @@ import {
   encodeMessage,
   RecordType,
 } from "../src/index.ts";
+import { benchServer } from "./server.ts";
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -99,6 +100,7 @@ results.encode_ratio =
 if (sink === 0) console.error("(sink)");
 
 // server figures (issue 4) are merged here
+Object.assign(results, await benchServer());
 
 const rows = Object.entries(results).map(([k, v]) => [
   k,

@@ -6,6 +6,7 @@ import {
   CLASSIC_UDP_BYTES,
   DEFAULT_EDNS_UDP_BYTES,
   HEADER_BYTES,
+  MAX_NAME_BYTES,
   Rcode,
   RecordType,
 } from "../constants.ts";
@@ -46,8 +47,10 @@ export interface ParsedQuery {
   nameEnd: number;
   /** End of the question section. */
   questionEnd: number;
-  /** Lower-case presentation name, absolute. */
-  name: string;
+  /** Lower-case presentation name, absolute (built on first use: the hot path keys on `key`). */
+  readonly name: string;
+  /** The question as a cache key: lower-cased wire name, QTYPE and QCLASS as UTF-16 code units. */
+  key: string;
   qtype: number;
   qclass: number;
   /** The OPT record's fields, if the query had one. */
@@ -67,21 +70,43 @@ interface Template {
 /** Bytes of the OPT record we append: root name, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
 const OPT_BYTES = 11;
 
+/** Scratch for building cache keys: a wire name is at most 255 bytes, plus QTYPE and QCLASS. */
+const KEY_UNITS = new Uint16Array(MAX_NAME_BYTES + 2);
+
+/** The lower-case presentation form of the wire name at bytes[12..end) (plain labels only). */
+function presentationName(q: Uint8Array, end: number): string {
+  let name = "";
+  for (let at = HEADER_BYTES; at < end - 1; at += 1 + q[at]!) {
+    name += `${labelToText(q, at + 1, at + 1 + q[at]!).toLowerCase()}.`;
+  }
+  return name === "" ? "." : name;
+}
+
 /** Reads header and question; returns null when there is no header to answer to (RFC 1035 §4.1.1). */
 export function parseQuery(q: Uint8Array): ParsedQuery | null {
   if (q.length < HEADER_BYTES) return null;
   const id = (q[0]! << 8) | q[1]!;
   const flags = (q[2]! << 8) | q[3]!;
+  let name: string | undefined;
   const parsed: ParsedQuery = {
     id,
     flags,
     opcode: (flags >> 11) & 0xf,
     nameEnd: HEADER_BYTES,
     questionEnd: HEADER_BYTES,
-    name: "",
+    get name() {
+      if (name === undefined)
+        name = this.nameEnd > HEADER_BYTES ? presentationName(q, this.nameEnd) : "";
+      return name;
+    },
+    key: "",
     qtype: 0,
     qclass: 0,
     edns: null,
+  };
+  const formErr = (why: string) => {
+    parsed.formErr = why;
+    return parsed;
   };
   const qdcount = (q[4]! << 8) | q[5]!;
   const ancount = (q[6]! << 8) | q[7]!;
@@ -93,35 +118,41 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
   }
   // The question name: plain labels only (a pointer has nothing earlier to point to).
   let at = HEADER_BYTES;
-  let name = "";
+  let units = 0;
   for (;;) {
-    if (at >= q.length) return { ...parsed, formErr: "question runs past the message" };
+    if (at >= q.length) return formErr("question runs past the message");
     const len = q[at]!;
+    if (len > 63) return formErr("bad label in the question");
+    if (at + 1 + len > q.length) return formErr("question runs past the message");
+    if (at + 1 + len - HEADER_BYTES > MAX_NAME_BYTES)
+      return formErr("question name over 255 bytes");
+    KEY_UNITS[units++] = len;
     if (len === 0) {
       at++;
       break;
     }
-    if (len > 63) return { ...parsed, formErr: "bad label in the question" };
-    if (at + 1 + len > q.length) return { ...parsed, formErr: "question runs past the message" };
-    name += `${labelToText(q, at + 1, at + 1 + len).toLowerCase()}.`;
+    for (let i = at + 1; i <= at + len; i++) {
+      const b = q[i]!;
+      KEY_UNITS[units++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b; // ASCII lower case (RFC 4343)
+    }
     at += 1 + len;
-    if (at - HEADER_BYTES > 255) return { ...parsed, formErr: "question name over 255 bytes" };
   }
   parsed.nameEnd = at;
-  if (at + 4 > q.length) return { ...parsed, formErr: "question runs past the message" };
-  parsed.name = name === "" ? "." : name;
+  if (at + 4 > q.length) return formErr("question runs past the message");
   parsed.qtype = (q[at]! << 8) | q[at + 1]!;
   parsed.qclass = (q[at + 2]! << 8) | q[at + 3]!;
+  KEY_UNITS[units++] = parsed.qtype;
+  KEY_UNITS[units++] = parsed.qclass;
+  parsed.key = String.fromCharCode.apply(null, KEY_UNITS.subarray(0, units) as unknown as number[]);
   at += 4;
   parsed.questionEnd = at;
   if (parsed.opcode !== 0) return parsed; // NOTIMP needs no more
-  if (ancount !== 0 || nscount !== 0)
-    return { ...parsed, formErr: "a query with answer or authority records" };
+  if (ancount !== 0 || nscount !== 0) return formErr("a query with answer or authority records");
   for (let i = 0; i < arcount; i++) {
     const start = at;
     // Owner name: labels and at most one final pointer.
     for (;;) {
-      if (at >= q.length) return { ...parsed, formErr: "additional record runs past the message" };
+      if (at >= q.length) return formErr("additional record runs past the message");
       const len = q[at]!;
       if (len === 0) {
         at++;
@@ -131,18 +162,17 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
         at += 2;
         break;
       }
-      if (len > 63) return { ...parsed, formErr: "bad label in an additional record" };
+      if (len > 63) return formErr("bad label in an additional record");
       at += 1 + len;
     }
-    if (at + 10 > q.length)
-      return { ...parsed, formErr: "additional record runs past the message" };
+    if (at + 10 > q.length) return formErr("additional record runs past the message");
     const type = (q[at]! << 8) | q[at + 1]!;
     const cls = (q[at + 2]! << 8) | q[at + 3]!;
     const rdlength = (q[at + 8]! << 8) | q[at + 9]!;
-    if (at + 10 + rdlength > q.length) return { ...parsed, formErr: "rdata runs past the message" };
+    if (at + 10 + rdlength > q.length) return formErr("rdata runs past the message");
     if (type === RecordType.OPT) {
-      if (parsed.edns !== null) return { ...parsed, formErr: "two OPT records" };
-      if (at !== start + 1) return { ...parsed, formErr: "an OPT record not at the root" };
+      if (parsed.edns !== null) return formErr("two OPT records");
+      if (at !== start + 1) return formErr("an OPT record not at the root");
       parsed.edns = {
         udpPayloadSize: cls,
         version: q[at + 5]!,
@@ -184,7 +214,7 @@ export class Responder {
 
   /** The response template for a question, from the cache or freshly built. */
   #template(p: ParsedQuery): Template {
-    const key = `${p.name}/${p.qtype}/${p.qclass}`;
+    const key = p.key;
     const hit = this.#cache.get(key);
     if (hit) return hit;
     const answer = answerQuestion(this.zones, p.name, p.qtype, p.qclass);

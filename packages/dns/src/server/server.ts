@@ -143,11 +143,12 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const rrl = new Map<string, number>();
   let rrlSecond = 0;
 
+  // Per-rcode counts by number on the hot path; named when stats() is read.
+  const byRcode = new Array<number>(32).fill(0);
   const count = (rcode: number, transport: "udp" | "tcp") => {
     stats.queries++;
     stats.byTransport[transport]++;
-    const name = rcodeName(rcode);
-    stats.byRcode[name] = (stats.byRcode[name] ?? 0) + 1;
+    byRcode[rcode & 31]!++;
   };
   const logQuery = (
     client: string,
@@ -300,7 +301,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       responder = new Responder(toZoneSet(zones), { maxUdpBytes });
     },
     stats() {
-      return structuredClone(stats);
+      const copy = structuredClone(stats);
+      byRcode.forEach((n, rcode) => {
+        if (n > 0) copy.byRcode[rcodeName(rcode)] = n;
+      });
+      return copy;
     },
     async stop() {
       udpSocket.close();
