@@ -1,5 +1,6 @@
 // `bun run bench`: wrk against our server and Bun.serve running the same Fetch handler, pinned to cores.
 import { readFileSync } from "node:fs";
+import { havePostgres, startPostgres } from "@netkit/testkit";
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 /** Each server runs each scenario this often, alternating; the best run counts (the machine is shared). */
@@ -49,8 +50,9 @@ function toMs(value: string, unit: string): number {
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : n;
 }
 
-async function startServer(kind: string) {
-  const child = Bun.spawn(["taskset", "-c", SERVER_CORE, "bun", `${HERE}server.ts`, kind, "0"], {
+async function startServer(kind: string, extra: string[] = []) {
+  const argv = ["taskset", "-c", SERVER_CORE, "bun", `${HERE}server.ts`, kind, "0", ...extra];
+  const child = Bun.spawn(argv, {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -144,14 +146,38 @@ for (const scenario of SCENARIOS) {
   results.push(...best.values());
 }
 
+// POST /chat with the store in PostgreSQL (a real server, fsync on, not pinned: it takes whatever
+// CPU is left) vs the SQLite row above. One fresh database per run.
+const PG_SCENARIO = SCENARIOS[2] as Scenario;
+let pgResult: Result | undefined;
+if (havePostgres()) {
+  const pg = await startPostgres();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const url = await pg.createDatabase(`bench_${round}`);
+      const server = await startServer("pg", [url]);
+      try {
+        await Bun.sleep(300);
+        const result = await runWrk("httpchat+PostgreSQL", server.pid, server.port, PG_SCENARIO);
+        if (!pgResult || result.rps > pgResult.rps) pgResult = result;
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await pg.stop();
+  }
+  if (pgResult) results.push(pgResult);
+}
+
 const pad = (text: string, n: number) => text.padEnd(n);
 const num = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
 console.log(
-  `${pad("scenario", 18)}${pad("server", 18)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("cpu %", 8)}${pad("req/s/core", 12)}errors`,
+  `${pad("scenario", 18)}${pad("server", 21)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("cpu %", 8)}${pad("req/s/core", 12)}errors`,
 );
 for (const r of results) {
   console.log(
-    `${pad(r.scenario, 18)}${pad(r.server, 18)}${pad(num(r.rps), 10)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${pad(num(r.cpuPercent), 8)}${pad(num(r.rpsPerCore), 12)}${r.errors}`,
+    `${pad(r.scenario, 18)}${pad(r.server, 21)}${pad(num(r.rps), 10)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${pad(num(r.cpuPercent), 8)}${pad(num(r.rpsPerCore), 12)}${r.errors}`,
   );
 }
 
@@ -172,6 +198,14 @@ console.log(
     .map(([k, v]) => `${k} ${v}`)
     .join(", ")} (geometric mean ${geomean.toFixed(3)}, target ≥ 1.25)`,
 );
+const postSqlite = results.find((r) => r.scenario === PG_SCENARIO.name && r.server === "httpchat");
+const postRpsSqlite = Math.round(postSqlite?.rps ?? 0);
+const postRpsPostgres = Math.round(pgResult?.rps ?? 0);
+const postgresVsSqlite =
+  postRpsSqlite > 0 ? Number((postRpsPostgres / postRpsSqlite).toFixed(3)) : null;
+console.log(
+  `POST /chat req/s: SQLite ${num(postRpsSqlite)}, PostgreSQL ${num(postRpsPostgres)} (ratio ${postgresVsSqlite})`,
+);
 console.log(
   JSON.stringify({
     bench: "httpchat",
@@ -190,5 +224,8 @@ console.log(
     rps_per_core_ratio_by_scenario: ratios,
     p99_ratio_vs_bun_serve_by_scenario: p99Ratios,
     rps_per_core_ratio_vs_bun_serve: Number(geomean.toFixed(3)),
+    post_rps_sqlite: postRpsSqlite,
+    post_rps_postgres: postRpsPostgres,
+    post_rps_postgres_vs_sqlite: postgresVsSqlite,
   }),
 );

@@ -2,11 +2,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createChatApp, MessageStore, serve } from "../src/index.ts";
+import {
+  type ChatStorage,
+  createChatApp,
+  MessageStore,
+  PostgresMessageStore,
+  serve,
+} from "../src/index.ts";
 
-const [kind = "ours", portText = "0"] = process.argv.slice(2);
+// kind "pg": our server with the store in PostgreSQL at the URL given as third argument.
+const [kind = "ours", portText = "0", postgresUrl] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "httpchat-bench-"));
-const store = new MessageStore(join(dir, "bench.sqlite"));
+const store: ChatStorage =
+  kind === "pg"
+    ? await PostgresMessageStore.open({ url: postgresUrl ?? "" })
+    : new MessageStore(join(dir, "bench.sqlite"));
 const chat = createChatApp(store);
 const payload = JSON.stringify({ ok: true, service: "httpchat", n: 42 });
 
