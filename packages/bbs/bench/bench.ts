@@ -1,10 +1,13 @@
 // `bun run bench`: posting throughput (100 clients × 1000 posts, every post committed before the
 // server handles that client's next command), `list` of 100,000 stored posts, and the same posting
 // load against a thread-per-client Python server in the seed's style (in memory).
+// Then the same posting load with the store in PostgreSQL (a throwaway cluster started here, as in
+// the tests; skipped with a note when PostgreSQL is not installed) for posts_per_s_postgres.
 // Server on core 0, load generator on core 1 (taskset) when available. Prints a table, then JSON.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { havePostgres, startPostgres } from "../test/support/postgres.ts";
 
 const HERE = import.meta.dir;
 const CLI = join(HERE, "..", "..", "..", "apps", "cli");
@@ -57,6 +60,7 @@ async function load(port: number, args: string[]): Promise<Record<string, number
   return JSON.parse(out.trim().split("\n").pop() ?? "{}");
 }
 
+const PG_RUNS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const dir = mkdtempSync(join(tmpdir(), "bbs-bench-"));
 const rows: [string, string][] = [];
@@ -127,6 +131,36 @@ try {
   const threadedList = await load(threaded.port, ["list"]);
   await threaded.stop();
 
+  // Ours with the store in PostgreSQL (the server on core 0 with PostgreSQL's processes unpinned:
+  // they share the 2 cores with everything else).
+  const pgRates: number[] = [];
+  if (havePostgres()) {
+    const pg = await startPostgres();
+    try {
+      const onPg = await startProcess([
+        "bun",
+        "run",
+        CLI,
+        "bbs",
+        "--port",
+        "0",
+        "--postgres",
+        pg.url,
+        "--print-port",
+        "--log-level",
+        "warn",
+      ]);
+      for (let i = 0; i < PG_RUNS; i++) {
+        pgRates.push(
+          (await load(onPg.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
+        );
+      }
+      await onPg.stop();
+    } finally {
+      await pg.stop();
+    }
+  }
+
   const postsPerS = median(postRates);
   const threadedPerS = median(threadedRates);
   const result = {
@@ -136,6 +170,10 @@ try {
     threaded_posts_per_s: Math.round(threadedPerS),
     posts_per_s_sync_full: Math.round(fullRate),
     threaded_list_300k_ms: Math.round(threadedList.ms ?? 0),
+    posts_per_s_postgres: pgRates.length ? Math.round(median(pgRates)) : null,
+    posts_ratio_postgres_vs_sqlite: pgRates.length
+      ? Math.round((median(pgRates) / postsPerS) * 1000) / 1000
+      : null,
     clients: CLIENTS,
     posts_per_client: POSTS,
     runs: RUNS,
@@ -157,6 +195,13 @@ try {
     ],
     ["ratio ours / threaded", `${result.posts_ratio_vs_threaded}`],
     ["Python list of 300,000 posts, ms", `${result.threaded_list_300k_ms}`],
+    [
+      `posts/s (ours, PostgreSQL, median of ${PG_RUNS})`,
+      pgRates.length
+        ? `${result.posts_per_s_postgres}  (runs: ${pgRates.map(Math.round).join(", ")})`
+        : "skipped: PostgreSQL 15 not installed",
+    ],
+    ["ratio PostgreSQL / SQLite", `${result.posts_ratio_postgres_vs_sqlite ?? "-"}`],
   );
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
