@@ -200,6 +200,44 @@ describe("operations", () => {
   });
 });
 
+describe("TCP limits", () => {
+  test("an idle connection is closed; connections over the cap are refused", async () => {
+    const s = await startDnsServer({
+      zones: fixtureZones(),
+      port: 0,
+      tcpIdleTimeoutMs: 200,
+      maxTcpConnections: 2,
+    });
+    try {
+      const a = await tcpClient(s.port);
+      const b = await tcpClient(s.port);
+      const c = await tcpClient(s.port);
+      await c.waitFor(() => c.isClosed());
+      a.send(query("www.example.test.", RecordType.A));
+      await a.waitFor(() => a.messages.length === 1);
+      await a.waitFor(() => a.isClosed() && b.isClosed(), 3000);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a connection is closed after its query quota", async () => {
+    const s = await startDnsServer({
+      zones: fixtureZones(),
+      port: 0,
+      maxTcpQueriesPerConnection: 3,
+    });
+    try {
+      const c = await tcpClient(s.port);
+      for (let i = 0; i < 5; i++) c.send(query("www.example.test.", RecordType.A, { id: i }));
+      await c.waitFor(() => c.isClosed());
+      expect(c.messages.length).toBe(3);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe("fuzz", () => {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
   test(`random and mutated datagrams and TCP streams (seed ${seed})`, async () => {

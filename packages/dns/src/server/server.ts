@@ -171,7 +171,12 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   /** The rcode of a response we built (header bits plus the OPT's extended bits are not needed here). */
   const rcodeOf = (r: Uint8Array) => r[3]! & 0xf;
 
+  const answered = new WeakMap<Connection<Uint8Array, Uint8Array>, number>();
   const answerTcp = (conn: Connection<Uint8Array, Uint8Array>, q: Uint8Array) => {
+    if (conn.isClosed) return;
+    const n = (answered.get(conn) ?? 0) + 1;
+    answered.set(conn, n);
+    if (n > maxQueries) return; // closing: the quota is spent
     const start = logQueries ? performance.now() : 0;
     const p = parseQuery(q);
     if (p === null || (p.flags & 0x8000) !== 0) {
@@ -202,7 +207,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     }
     count(rcode, "tcp");
     if (logQueries) logQuery(`${conn.remoteAddress}:${conn.remotePort}`, p, rcode, "tcp", start);
-    if (conn.stats.messagesIn >= maxQueries) conn.close();
+    if (n >= maxQueries) conn.close();
   };
 
   const requestedPort = options.port ?? DNS_SERVER_DEFAULTS.port;
