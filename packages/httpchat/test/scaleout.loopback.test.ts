@@ -2,6 +2,9 @@
 // messages cross in both directions, long polls wake across instances, ids stay monotonic, and
 // the instances ride out Redis and PostgreSQL outages.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   havePostgres,
   haveRedis,
@@ -256,4 +259,25 @@ it("a burst of concurrent POSTs is committed in batches (group commit)", async (
   const stats = (a.store as unknown as { stats: { commits: number; maxBatch: number } }).stats;
   expect(stats.maxBatch).toBeGreaterThan(1);
   expect(stats.commits).toBeLessThan(200);
+}, 30_000);
+
+test("instances on one SQLite file share the history and wake each other through the re-check", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "httpchat-shared-"));
+  try {
+    const options = { port: 0, dbPath: join(dir, "chat.sqlite"), recheckMs: 200 };
+    const a = await openChatServer(options);
+    running.push(a);
+    const b = await openChatServer(options);
+    running.push(b);
+    const poll = messages(b, 0, 20);
+    await Bun.sleep(100);
+    const id = await postOk(a, "on one file");
+    const woken = await Promise.race([poll, Bun.sleep(5000).then(() => "timeout" as const)]);
+    expect(woken).not.toBe("timeout");
+    expect((woken as ChatMessage[]).map((m) => m.id)).toEqual([id]);
+    expect(await postOk(b, "from B")).toBe(id + 1);
+  } finally {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 30_000);

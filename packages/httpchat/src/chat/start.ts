@@ -20,7 +20,7 @@ export const HTTPCHAT_DEFAULTS = {
   maxBodyBytes: 64 * 1024,
   /** Redis channel for "message N exists". */
   redisChannel: BUS_DEFAULTS.channel,
-  /** Long polls re-check a shared store this often (safety net for missed announcements). */
+  /** Waiting long polls re-check the store this often (safety net for missed announcements). */
   recheckMs: CHAT_LIMITS.recheckMs,
 } as const;
 

@@ -14,8 +14,9 @@ export const CHAT_LIMITS = {
   /** Longest `wait` a client may ask for, in seconds. */
   maxWaitSeconds: 30,
   /**
-   * On a shared store, how often waiting long polls re-check it for messages committed by other
-   * instances (the safety net when an announcement is missed or Redis is down).
+   * How often waiting long polls re-check the store for messages committed by other instances or
+   * processes (the safety net when an announcement is missed or Redis is down; it also covers
+   * several processes on one SQLite file). One query per period for all waiting polls.
    */
   recheckMs: 1000,
 } as const;
@@ -23,7 +24,7 @@ export const CHAT_LIMITS = {
 export interface ChatAppOptions {
   /** Called after a message is committed here (e.g. to announce it to other instances). */
   onCommitted?(id: number): void;
-  /** @default CHAT_LIMITS.recheckMs (only used when `store.shared`) */
+  /** @default CHAT_LIMITS.recheckMs */
   recheckMs?: number;
 }
 
@@ -82,7 +83,7 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
 
   /** One store query per period for all waiting long polls, only while some are waiting. */
   function startRecheck(): void {
-    if (!store.shared || recheck !== undefined) return;
+    if (recheck !== undefined) return;
     recheck = setInterval(() => {
       if (waiters.size === 0) {
         clearInterval(recheck);
