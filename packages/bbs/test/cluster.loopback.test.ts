@@ -105,7 +105,7 @@ maybe("PostgreSQL store", () => {
     const sql = new SQL(url);
     cleanup.push(() => sql.close());
     expect(await postgresSchemaVersion(sql)).toBe(1);
-    const [n] = await sql`SELECT count(*)::int AS n FROM schema_version`;
+    const [n] = await sql`SELECT count(*)::int AS n FROM bbs_schema_version`;
     expect(n?.n).toBe(1);
   }, 30_000);
 });

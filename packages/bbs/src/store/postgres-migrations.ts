@@ -1,5 +1,5 @@
 // PostgreSQL schema migrations: the same versions as the SQLite ones (migrations.ts), in
-// PostgreSQL's dialect, recorded in the same kind of schema_version table. Applied under an
+// PostgreSQL's dialect, recorded in a bbs_schema_version table (named per package: the BBS and the web chat may share a database). Applied under an
 // advisory lock so that instances starting together migrate once.
 
 import type { SQL } from "bun";
@@ -52,8 +52,8 @@ export async function migratePostgres(
 ): Promise<number[]> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_MIGRATE})`;
-    await tx`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
-    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM schema_version`;
+    await tx`CREATE TABLE IF NOT EXISTS bbs_schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
+    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM bbs_schema_version`;
     const current = Number(row?.v ?? 0);
     const newest = migrations[migrations.length - 1]?.version ?? 0;
     if (current > newest) {
@@ -63,7 +63,7 @@ export async function migratePostgres(
     for (const m of migrations) {
       if (m.version <= current) continue;
       await tx.unsafe(m.sql);
-      await tx`INSERT INTO schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
+      await tx`INSERT INTO bbs_schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
       applied.push(m.version);
     }
     return applied;
@@ -72,8 +72,8 @@ export async function migratePostgres(
 
 /** Current schema version (0 for an empty database). */
 export async function postgresSchemaVersion(sql: SQL): Promise<number> {
-  const [t] = await sql`SELECT to_regclass('schema_version') IS NOT NULL AS present`;
+  const [t] = await sql`SELECT to_regclass('bbs_schema_version') IS NOT NULL AS present`;
   if (!t?.present) return 0;
-  const [row] = await sql`SELECT coalesce(max(version), 0)::int AS v FROM schema_version`;
+  const [row] = await sql`SELECT coalesce(max(version), 0)::int AS v FROM bbs_schema_version`;
   return Number(row?.v ?? 0);
 }

@@ -80,15 +80,16 @@ export async function migratePostgres(
 ): Promise<number[]> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_MIGRATE})`;
-    await tx`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
-    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM schema_version`;
+    // Named per package: the web chat and the BBS may share one PostgreSQL database.
+    await tx`CREATE TABLE IF NOT EXISTS httpchat_schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
+    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM httpchat_schema_version`;
     const current = Number(row?.v ?? 0);
     if (current > newest(migrations)) throw tooNew(current, migrations);
     const applied: number[] = [];
     for (const m of migrations) {
       if (m.version <= current) continue;
       await tx.unsafe(m.sql);
-      await tx`INSERT INTO schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
+      await tx`INSERT INTO httpchat_schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
       applied.push(m.version);
     }
     return applied;
