@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { havePostgres, startPostgres } from "../test/support/postgres.ts";
+import { havePostgres, startPostgres } from "@netkit/testkit";
 
 const HERE = import.meta.dir;
 const CLI = join(HERE, "..", "..", "..", "apps", "cli");

@@ -5,6 +5,14 @@
 // fails, locally the file skips loudly.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import {
+  havePostgres,
+  haveRedis,
+  startPostgres,
+  startRedis,
+  type TestPostgres,
+  type TestRedis,
+} from "@netkit/testkit";
+import {
   type BbsServer,
   CLUSTER_DEFAULTS,
   PgStore,
@@ -13,8 +21,6 @@ import {
 } from "../src/index.ts";
 import { type ServerProcess, spawnServer } from "./fixtures/server-process.ts";
 import { FAST_ARGON2, RawClient } from "./helpers.ts";
-import { havePostgres, startPostgres, type TestPostgres } from "./support/postgres.ts";
-import { haveRedis, startRedis, type TestRedis } from "./support/redis.ts";
 
 const enabled = havePostgres() && haveRedis();
 const maybe = enabled ? describe : describe.skip;
