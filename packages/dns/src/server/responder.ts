@@ -39,24 +39,44 @@ export function emptyStats(): ServerStats {
 }
 
 /** A query as the hot path reads it: header fields and the one question, no allocation of records. */
-export interface ParsedQuery {
-  id: number;
-  flags: number;
-  opcode: number;
+export class ParsedQuery {
+  readonly #bytes: Uint8Array;
+  #name: string | undefined;
+  readonly id: number;
+  readonly flags: number;
+  readonly opcode: number;
   /** End of the question's name (offset of QTYPE). */
-  nameEnd: number;
+  nameEnd = HEADER_BYTES;
   /** End of the question section. */
-  questionEnd: number;
-  /** Lower-case presentation name, absolute (built on first use: the hot path keys on `key`). */
-  readonly name: string;
+  questionEnd = HEADER_BYTES;
   /** The question as a cache key: lower-cased wire name, QTYPE and QCLASS as UTF-16 code units. */
-  key: string;
-  qtype: number;
-  qclass: number;
+  key = "";
+  qtype = 0;
+  qclass = 0;
   /** The OPT record's fields, if the query had one. */
-  edns: { udpPayloadSize: number; version: number; dnssecOk: boolean } | null;
+  edns: { udpPayloadSize: number; version: number; dnssecOk: boolean } | null = null;
   /** Why the query is malformed (FORMERR), if it is. */
-  formErr?: string;
+  formErr: string | undefined = undefined;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+    this.id = (bytes[0]! << 8) | bytes[1]!;
+    this.flags = (bytes[2]! << 8) | bytes[3]!;
+    this.opcode = (this.flags >> 11) & 0xf;
+  }
+
+  /** Lower-case presentation name, absolute (built on first use: the hot path keys on `key`). */
+  get name(): string {
+    if (this.#name === undefined) {
+      this.#name = this.nameEnd > HEADER_BYTES ? presentationName(this.#bytes, this.nameEnd) : "";
+    }
+    return this.#name;
+  }
+
+  fail(why: string): this {
+    this.formErr = why;
+    return this;
+  }
 }
 
 /** A cached response: wire bytes with id 0 and the question in lower case, no OPT. */
@@ -85,29 +105,7 @@ function presentationName(q: Uint8Array, end: number): string {
 /** Reads header and question; returns null when there is no header to answer to (RFC 1035 §4.1.1). */
 export function parseQuery(q: Uint8Array): ParsedQuery | null {
   if (q.length < HEADER_BYTES) return null;
-  const id = (q[0]! << 8) | q[1]!;
-  const flags = (q[2]! << 8) | q[3]!;
-  let name: string | undefined;
-  const parsed: ParsedQuery = {
-    id,
-    flags,
-    opcode: (flags >> 11) & 0xf,
-    nameEnd: HEADER_BYTES,
-    questionEnd: HEADER_BYTES,
-    get name() {
-      if (name === undefined)
-        name = this.nameEnd > HEADER_BYTES ? presentationName(q, this.nameEnd) : "";
-      return name;
-    },
-    key: "",
-    qtype: 0,
-    qclass: 0,
-    edns: null,
-  };
-  const formErr = (why: string) => {
-    parsed.formErr = why;
-    return parsed;
-  };
+  const parsed = new ParsedQuery(q);
   const qdcount = (q[4]! << 8) | q[5]!;
   const ancount = (q[6]! << 8) | q[7]!;
   const nscount = (q[8]! << 8) | q[9]!;
@@ -120,12 +118,12 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
   let at = HEADER_BYTES;
   let units = 0;
   for (;;) {
-    if (at >= q.length) return formErr("question runs past the message");
+    if (at >= q.length) return parsed.fail("question runs past the message");
     const len = q[at]!;
-    if (len > 63) return formErr("bad label in the question");
-    if (at + 1 + len > q.length) return formErr("question runs past the message");
+    if (len > 63) return parsed.fail("bad label in the question");
+    if (at + 1 + len > q.length) return parsed.fail("question runs past the message");
     if (at + 1 + len - HEADER_BYTES > MAX_NAME_BYTES)
-      return formErr("question name over 255 bytes");
+      return parsed.fail("question name over 255 bytes");
     KEY_UNITS[units++] = len;
     if (len === 0) {
       at++;
@@ -138,7 +136,7 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
     at += 1 + len;
   }
   parsed.nameEnd = at;
-  if (at + 4 > q.length) return formErr("question runs past the message");
+  if (at + 4 > q.length) return parsed.fail("question runs past the message");
   parsed.qtype = (q[at]! << 8) | q[at + 1]!;
   parsed.qclass = (q[at + 2]! << 8) | q[at + 3]!;
   KEY_UNITS[units++] = parsed.qtype;
@@ -147,12 +145,13 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
   at += 4;
   parsed.questionEnd = at;
   if (parsed.opcode !== 0) return parsed; // NOTIMP needs no more
-  if (ancount !== 0 || nscount !== 0) return formErr("a query with answer or authority records");
+  if (ancount !== 0 || nscount !== 0)
+    return parsed.fail("a query with answer or authority records");
   for (let i = 0; i < arcount; i++) {
     const start = at;
     // Owner name: labels and at most one final pointer.
     for (;;) {
-      if (at >= q.length) return formErr("additional record runs past the message");
+      if (at >= q.length) return parsed.fail("additional record runs past the message");
       const len = q[at]!;
       if (len === 0) {
         at++;
@@ -162,17 +161,17 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
         at += 2;
         break;
       }
-      if (len > 63) return formErr("bad label in an additional record");
+      if (len > 63) return parsed.fail("bad label in an additional record");
       at += 1 + len;
     }
-    if (at + 10 > q.length) return formErr("additional record runs past the message");
+    if (at + 10 > q.length) return parsed.fail("additional record runs past the message");
     const type = (q[at]! << 8) | q[at + 1]!;
     const cls = (q[at + 2]! << 8) | q[at + 3]!;
     const rdlength = (q[at + 8]! << 8) | q[at + 9]!;
-    if (at + 10 + rdlength > q.length) return formErr("rdata runs past the message");
+    if (at + 10 + rdlength > q.length) return parsed.fail("rdata runs past the message");
     if (type === RecordType.OPT) {
-      if (parsed.edns !== null) return formErr("two OPT records");
-      if (at !== start + 1) return formErr("an OPT record not at the root");
+      if (parsed.edns !== null) return parsed.fail("two OPT records");
+      if (at !== start + 1) return parsed.fail("an OPT record not at the root");
       parsed.edns = {
         udpPayloadSize: cls,
         version: q[at + 5]!,
@@ -233,8 +232,10 @@ export class Responder {
   /**
    * The response to one query, or null when it gets none (no readable header, or it is itself a
    * response). `tcp` lifts the size limit. AXFR is the transport's business (see `transfer`).
+   * With `scratch` (at least 65535 + 11 bytes) the answer is written there and a view of it is
+   * returned, valid until the next call: for senders that copy at once (Bun's UDP send does).
    */
-  respond(q: Uint8Array, p: ParsedQuery, tcp: boolean): Uint8Array {
+  respond(q: Uint8Array, p: ParsedQuery, tcp: boolean, scratch?: Uint8Array): Uint8Array {
     if (p.formErr !== undefined) return errorResponse(q, p, Rcode.FORMERR);
     if (p.opcode !== 0) return errorResponse(q, p, Rcode.NOTIMP);
     if (p.edns && p.edns.version !== 0) return errorResponse(q, p, Rcode.BADVERS);
@@ -257,7 +258,7 @@ export class Responder {
         truncated = true;
       }
     }
-    const out = new Uint8Array(length + opt);
+    const out = scratch ? scratch.subarray(0, length + opt) : new Uint8Array(length + opt);
     out.set(t.bytes.subarray(0, length));
     out[0] = q[0]!;
     out[1] = q[1]!;

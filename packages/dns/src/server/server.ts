@@ -210,6 +210,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     if (n >= maxQueries) conn.close();
   };
 
+  // UDP answers are built here: Bun's send copies the bytes before returning.
+  const udpScratch = new Uint8Array(65535 + 11);
   const requestedPort = options.port ?? DNS_SERVER_DEFAULTS.port;
   const startTcp = () =>
     listen<Uint8Array, Uint8Array>({
@@ -260,7 +262,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
             r = errorResponse(buf, p, Rcode.NOERROR);
             r[2] = r[2]! | 0x02;
           } else {
-            r = responder.respond(buf, p, false);
+            r = responder.respond(buf, p, false, udpScratch);
           }
           if ((r[2]! & 0x02) !== 0) stats.truncated++;
           sock.send(r, port, address);
