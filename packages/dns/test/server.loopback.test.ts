@@ -28,6 +28,10 @@ describe("UDP", () => {
     expect(m.questions[0]?.name).toBe("WwW.Example.TEST.");
     expect(m.answers.map((r) => r.data)).toEqual([{ address: "192.0.2.3" }]);
     expect(m.edns?.udpPayloadSize).toBe(1232);
+    const withDo = await udpQuery(server.port, "www.example.test.", RecordType.A, {
+      dnssecOk: true,
+    });
+    expect(withDo.edns?.dnssecOk).toBe(true);
   });
 
   test("RD is copied, never acted on", async () => {

@@ -272,7 +272,7 @@ export class Responder {
     }
     let arcount = truncated || dropAdditional ? 0 : (out[10]! << 8) | out[11]!;
     if (p.edns) {
-      writeOpt(out, length, this.maxUdpBytes, 0);
+      writeOpt(out, length, this.maxUdpBytes, 0, p.edns.dnssecOk);
       arcount++;
     }
     out[10] = arcount >> 8;
@@ -340,8 +340,17 @@ function baseMessage(p: ParsedQuery, rcode: number): Message {
   };
 }
 
-/** Writes an OPT record at `at`: our payload size, the extended rcode bits, version 0. */
-function writeOpt(out: Uint8Array, at: number, size: number, extendedRcode: number): void {
+/**
+ * Writes an OPT record at `at`: our payload size, the extended rcode bits, version 0, and the DO
+ * bit copied from the query (RFC 3225 §3).
+ */
+function writeOpt(
+  out: Uint8Array,
+  at: number,
+  size: number,
+  extendedRcode: number,
+  dnssecOk: boolean,
+): void {
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = RecordType.OPT;
@@ -349,6 +358,7 @@ function writeOpt(out: Uint8Array, at: number, size: number, extendedRcode: numb
   out[at + 4] = size & 0xff;
   out[at + 5] = extendedRcode;
   out.fill(0, at + 6, at + 11);
+  if (dnssecOk) out[at + 7] = 0x80;
 }
 
 /**
@@ -368,6 +378,7 @@ export function errorResponse(q: Uint8Array, p: ParsedQuery, rcode: number): Uin
   out.fill(0, 6, 10);
   out[10] = 0;
   out[11] = edns ? 1 : 0;
-  if (edns) writeOpt(out, questionEnd, DEFAULT_EDNS_UDP_BYTES, rcode >> 4);
+  if (edns)
+    writeOpt(out, questionEnd, DEFAULT_EDNS_UDP_BYTES, rcode >> 4, p.edns?.dnssecOk ?? false);
   return out;
 }
