@@ -1,7 +1,7 @@
 // Server bench: dnsperf against our server and against NSD serving the same zone file, same query file,
 // each server pinned to core 0 and dnsperf to core 1. `benchServer()` returns the figures for bench.ts.
 // Run directly with `--serve ZONEFILE` it is the server process the bench starts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDnsServer } from "../src/server/server.ts";
@@ -42,27 +42,18 @@ function queryFile(): string {
   return `${mixed.join("\n")}\n`;
 }
 
-/** Total utime+stime (clock ticks) of a process and all its descendants. */
-function cpuTicks(rootPid: number): number {
-  const parents = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const entry of new Bun.Glob("[0-9]*").scanSync({ cwd: "/proc", onlyFiles: false })) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parents.set(Number(entry), Number(fields[1]));
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-    } catch {}
-  }
+/** Total utime+stime (clock ticks) of a process and all its descendants (their threads included). */
+function cpuTicks(pid: number): number {
   let total = 0;
-  for (const [pid, t] of ticks) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parents.get(p)) {
-      if (p === rootPid) {
-        total += t;
-        break;
-      }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    total += Number(fields[11]) + Number(fields[12]);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+      for (const child of children ? children.split(" ") : []) total += cpuTicks(Number(child));
     }
-  }
+  } catch {}
   return total;
 }
 
@@ -115,7 +106,16 @@ interface Run {
   lostPercent: number;
 }
 
-async function dnsperf(port: number, queries: string, serverPid: number): Promise<Run> {
+/** The fixed rate of the second run, where latency is compared at equal load. */
+const FIXED_QPS = Number(process.env.BENCH_DNS_FIXED_QPS ?? 50_000);
+
+async function dnsperf(
+  port: number,
+  queries: string,
+  serverPid: number,
+  seconds = SECONDS,
+  maxQps = 0,
+): Promise<Run> {
   // dnsperf writes its per-query lines to a file: reading them live would take CPU from both cores.
   const outFile = `${queries}.${port}.out`;
   const before = cpuTicks(serverPid);
@@ -133,12 +133,13 @@ async function dnsperf(port: number, queries: string, serverPid: number): Promis
       "-d",
       queries,
       "-l",
-      String(SECONDS),
+      String(seconds),
       "-c",
       "4",
       "-q",
       "200",
       "-v",
+      ...(maxQps > 0 ? ["-Q", String(maxQps)] : []),
     ],
     { stdout: Bun.file(outFile), stderr: "ignore" },
   );
@@ -206,9 +207,11 @@ export async function benchServer(): Promise<Record<string, number | string>> {
       },
     );
     let our: Run;
+    let ourFixed: Run;
     try {
       await waitForAnswer(ourPort);
       our = await dnsperf(ourPort, queries, ours.pid);
+      ourFixed = await dnsperf(ourPort, queries, ours.pid, 3, FIXED_QPS);
     } finally {
       await stopProcess(ours);
     }
@@ -246,9 +249,11 @@ zone:
       stderr: "ignore",
     });
     let theirs: Run;
+    let theirsFixed: Run;
     try {
       await waitForAnswer(nsdPort);
       theirs = await dnsperf(nsdPort, queries, nsd.pid);
+      theirsFixed = await dnsperf(nsdPort, queries, nsd.pid, 3, FIXED_QPS);
     } finally {
       await stopProcess(nsd);
     }
@@ -264,6 +269,9 @@ zone:
         `  ${name.padEnd(7)}  ${String(r.qps).padStart(9)}  ${r.avgLatencyMs.toFixed(3).padStart(7)}  ${r.p99LatencyMs.toFixed(3).padStart(7)}  ${`${r.cpuPercent}%`.padStart(10)}  ${String(r.qpsPerCore).padStart(9)}  ${String(r.lostPercent).padStart(6)}`,
       );
     }
+    console.log(
+      `  at a fixed ${FIXED_QPS} QPS (3 s): p99 netkit ${ourFixed.p99LatencyMs} ms (avg ${ourFixed.avgLatencyMs}, CPU ${ourFixed.cpuPercent}%), nsd ${theirsFixed.p99LatencyMs} ms (avg ${theirsFixed.avgLatencyMs}, CPU ${theirsFixed.cpuPercent}%)`,
+    );
     Object.assign(results, {
       server_qps: our.qps,
       server_avg_latency_ms: our.avgLatencyMs,
@@ -275,6 +283,11 @@ zone:
       nsd_p99_latency_ms: theirs.p99LatencyMs,
       nsd_cpu_percent: theirs.cpuPercent,
       nsd_qps_per_core: theirs.qpsPerCore,
+      fixed_qps: FIXED_QPS,
+      server_p99_latency_ms_at_fixed_qps: ourFixed.p99LatencyMs,
+      nsd_p99_latency_ms_at_fixed_qps: theirsFixed.p99LatencyMs,
+      server_cpu_percent_at_fixed_qps: ourFixed.cpuPercent,
+      nsd_cpu_percent_at_fixed_qps: theirsFixed.cpuPercent,
       qps_per_core_ratio_vs_nsd:
         Math.round((our.qpsPerCore / Math.max(theirs.qpsPerCore, 1)) * 100) / 100,
     });
