@@ -90,8 +90,12 @@ interface Template {
 /** Bytes of the OPT record we append: root name, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
 const OPT_BYTES = 11;
 
-/** Scratch for building cache keys: a wire name is at most 255 bytes, plus QTYPE and QCLASS. */
-const KEY_UNITS = new Uint16Array(MAX_NAME_BYTES + 2);
+/**
+ * Scratch for building cache keys: a wire name is at most 255 bytes, plus QTYPE and QCLASS. A plain
+ * array reused for every query: `String.fromCharCode.apply` on it allocates only the string (a
+ * typed-array view per query showed up as latency tails).
+ */
+const KEY_UNITS: number[] = new Array<number>(MAX_NAME_BYTES + 2).fill(0);
 
 /** The lower-case presentation form of the wire name at bytes[12..end) (plain labels only). */
 function presentationName(q: Uint8Array, end: number): string {
@@ -141,7 +145,8 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
   parsed.qclass = (q[at + 2]! << 8) | q[at + 3]!;
   KEY_UNITS[units++] = parsed.qtype;
   KEY_UNITS[units++] = parsed.qclass;
-  parsed.key = String.fromCharCode.apply(null, KEY_UNITS.subarray(0, units) as unknown as number[]);
+  KEY_UNITS.length = units;
+  parsed.key = String.fromCharCode.apply(null, KEY_UNITS);
   at += 4;
   parsed.questionEnd = at;
   if (parsed.opcode !== 0) return parsed; // NOTIMP needs no more
@@ -259,14 +264,15 @@ export class Responder {
       }
     }
     const out = scratch ? scratch.subarray(0, length + opt) : new Uint8Array(length + opt);
-    out.set(t.bytes.subarray(0, length));
+    if (length === t.bytes.length) out.set(t.bytes);
+    else out.set(t.bytes.subarray(0, length));
     out[0] = q[0]!;
     out[1] = q[1]!;
     // RD and CD are copied from the query (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
     out[2] = out[2]! | (q[2]! & 0x01) | (truncated ? 0x02 : 0);
     out[3] = out[3]! | (q[3]! & 0x10);
     // The question goes back with the client's letter case (same length: same labels).
-    out.set(q.subarray(HEADER_BYTES, p.nameEnd), HEADER_BYTES);
+    for (let i = HEADER_BYTES; i < p.nameEnd; i++) out[i] = q[i]!;
     if (truncated) {
       out[6] = out[7] = out[8] = out[9] = 0;
     }
