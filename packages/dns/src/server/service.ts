@@ -1,5 +1,5 @@
 // `dns serve` as a library call: the authoritative server plus the name service, over zone files or the default zone.
-import { type Log, silentLog } from "@netkit/framing";
+import { silentLog } from "@netkit/framing";
 import { type NameService, startNameService } from "../names/service.ts";
 import { type ZoneFileSpec, ZoneFiles } from "../zone/files.ts";
 import { defaultZone } from "../zone/load.ts";

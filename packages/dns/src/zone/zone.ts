@@ -89,7 +89,8 @@ export function buildZone(
       fail(`${rr.name} has a CNAME and other data (RFC 1034 §3.6.2)`, i);
     }
     const set = node?.rrsets.get(rr.type);
-    const record = set && set[0] && set[0].ttl !== rr.ttl ? { ...rr, ttl: set[0].ttl } : rr;
+    const first = set?.[0];
+    const record = first && first.ttl !== rr.ttl ? { ...rr, ttl: first.ttl } : rr;
     tree.add(key, record);
     kept.push(record);
   });
