@@ -14,7 +14,7 @@
 import { SQL } from "bun";
 import { BbsError } from "../errors.ts";
 import { migratePostgres, PG_LOCK_WRITE } from "./postgres-migrations.ts";
-import type { BbsStorage, DirectMessage, Post, StoreStats } from "./types.ts";
+import type { BbsStorage, DirectMessage, Pending, Post, StoreStats, Write } from "./types.ts";
 
 /** Rows per multi-row INSERT (3 parameters each, PostgreSQL allows 65,535). */
 const POSTS_PER_INSERT = 1000;
@@ -26,18 +26,6 @@ export interface PgStoreOptions {
   maxConnections?: number;
   /** Clock for created_ms (tests). @default Date.now */
   now?: () => number;
-}
-
-type Write =
-  | { kind: "post"; author: string; body: string }
-  | { kind: "dm"; sender: string; recipient: string; body: string }
-  | { kind: "account"; username: string; passwordHash: string }
-  | { kind: "dmRead"; username: string; lastReadId: number };
-
-interface Pending {
-  write: Write;
-  resolve(result: number): void;
-  reject(error: Error): void;
 }
 
 type Tx = SQL;

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
 import { migrate } from "./migrations.ts";
-import type { BbsStorage, DirectMessage, Post, StoreStats } from "./types.ts";
+import type { BbsStorage, DirectMessage, Pending, Post, StoreStats, Write } from "./types.ts";
 
 export type { DirectMessage, Post, StoreStats } from "./types.ts";
 
@@ -26,18 +26,6 @@ export interface StoreOptions {
   walAutocheckpointPages?: number;
   /** Clock for created_ms (tests). @default Date.now */
   now?: () => number;
-}
-
-type Write =
-  | { kind: "post"; author: string; body: string }
-  | { kind: "dm"; sender: string; recipient: string; body: string }
-  | { kind: "account"; username: string; passwordHash: string }
-  | { kind: "dmRead"; username: string; lastReadId: number };
-
-interface Pending {
-  write: Write;
-  resolve(result: number): void;
-  reject(error: Error): void;
 }
 
 export class BbsStore implements BbsStorage {

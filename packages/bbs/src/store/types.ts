@@ -65,3 +65,17 @@ export interface BbsStorage {
   /** Commits what is queued, then closes. */
   close(): Promise<void>;
 }
+
+/** One write waiting for the next group commit (both engines batch the same kinds). */
+export type Write =
+  | { kind: "post"; author: string; body: string }
+  | { kind: "dm"; sender: string; recipient: string; body: string }
+  | { kind: "account"; username: string; passwordHash: string }
+  | { kind: "dmRead"; username: string; lastReadId: number };
+
+/** A queued write and the promise of its caller, settled after the commit. */
+export interface Pending {
+  write: Write;
+  resolve(result: number): void;
+  reject(error: Error): void;
+}
