@@ -114,6 +114,22 @@ export function waitForStopSignal(): Promise<string> {
   });
 }
 
+/**
+ * The end of every server command: print the bound port if asked (scripts and tests read it),
+ * run until SIGINT/SIGTERM, then stop cleanly and exit 0.
+ */
+export async function serveUntilStopped(
+  server: { readonly port: number; stop(): Promise<void> },
+  log: Log,
+  printPort: boolean | undefined,
+): Promise<number> {
+  if (printPort) console.log(server.port);
+  const signal = await waitForStopSignal();
+  log({ event: "signal", signal });
+  await server.stop();
+  return 0;
+}
+
 /** Formats rows as an aligned plain-text table. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

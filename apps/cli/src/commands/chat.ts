@@ -15,9 +15,9 @@ import {
   parsePort,
   SERVER_FLAGS,
   SERVER_FLAGS_USAGE,
+  serveUntilStopped,
   stderrLog,
   UsageError,
-  waitForStopSignal,
 } from "../cli-kit.ts";
 
 const serverUsage = `Usage: bun run apps/cli chat [--host HOST] [--port PORT] [--redis URL] [limits...]
@@ -117,11 +117,7 @@ async function runServer(args: string[]): Promise<number> {
     if (error instanceof RangeError) throw new UsageError(error.message, serverUsage);
     throw error;
   }
-  if (values["print-port"]) console.log(server.port);
-  const signal = await waitForStopSignal();
-  log({ event: "signal", signal });
-  await server.stop();
-  return 0;
+  return serveUntilStopped(server, log, values["print-port"]);
 }
 
 async function runClient(args: string[]): Promise<number> {

@@ -8,9 +8,9 @@ import {
   parsePort,
   SERVER_FLAGS,
   SERVER_FLAGS_USAGE,
+  serveUntilStopped,
   stderrLog,
   UsageError,
-  waitForStopSignal,
 } from "../cli-kit.ts";
 
 const usage = `Usage: bun run apps/cli echo [--host HOST] [--port PORT] [--upper]
@@ -81,10 +81,6 @@ export const echo: Command = {
       if (error instanceof RangeError) throw new UsageError(error.message, usage);
       throw error;
     }
-    if (values["print-port"]) console.log(server.port);
-    const signal = await waitForStopSignal();
-    log({ event: "signal", signal });
-    await server.stop();
-    return 0;
+    return serveUntilStopped(server, log, values["print-port"]);
   },
 };

@@ -8,9 +8,9 @@ import {
   parsePort,
   SERVER_FLAGS,
   SERVER_FLAGS_USAGE,
+  serveUntilStopped,
   stderrLog,
   UsageError,
-  waitForStopSignal,
 } from "../cli-kit.ts";
 
 const usage = `Usage: bun run apps/cli httpchat [--host HOST] [--port PORT] [--db PATH]
@@ -88,10 +88,6 @@ export const httpchat: Command = {
       }
       throw error;
     }
-    if (values["print-port"]) console.log(server.port);
-    const signal = await waitForStopSignal();
-    log({ event: "signal", signal });
-    await server.stop();
-    return 0;
+    return serveUntilStopped(server, log, values["print-port"]);
   },
 };
