@@ -50,33 +50,33 @@ const answerA = (q: Message, address = "192.0.2.1"): Message => {
 /** A UDP server (and a TCP one on the same port) whose replies a test scripts. */
 async function scripted(udp: Reply, tcp?: (q: Message) => Message): Promise<Scripted> {
   const queries: Scripted["queries"] = [];
-  const sock = await Bun.udpSocket({
-    hostname: "127.0.0.1",
-    binaryType: "uint8array",
-    socket: {
-      error() {},
-      data(s, buf, port, address) {
-        const q = decodeMessage(buf);
-        queries.push({ id: q.id, port, name: q.questions[0]?.name ?? "" });
-        udp(q, (m) => s.send(m instanceof Uint8Array ? m : encodeMessage(m), port, address), {
-          port,
-        });
-      },
-    },
-  });
-  const state: Scripted = { port: sock.port, queries, tcpQueries: 0, stop: () => {} };
-  let listener: { stop(closeActive?: boolean): void } | undefined;
-  if (tcp) {
-    listener = Bun.listen({
+  const openUdp = () =>
+    Bun.udpSocket({
       hostname: "127.0.0.1",
-      port: sock.port,
+      binaryType: "uint8array",
+      socket: {
+        error() {},
+        data(s, buf, port, address) {
+          const q = decodeMessage(buf);
+          queries.push({ id: q.id, port, name: q.questions[0]?.name ?? "" });
+          udp(q, (m) => s.send(m instanceof Uint8Array ? m : encodeMessage(m), port, address), {
+            port,
+          });
+        },
+      },
+    });
+  const state: Scripted = { port: 0, queries, tcpQueries: 0, stop: () => {} };
+  const openTcp = (port: number) =>
+    Bun.listen({
+      hostname: "127.0.0.1",
+      port,
       socket: {
         binaryType: "uint8array",
         data(s, chunk: Uint8Array) {
           const len = ((chunk[0] as number) << 8) | (chunk[1] as number);
           const q = decodeMessage(chunk.subarray(2, 2 + len));
           state.tcpQueries++;
-          const body = encodeMessage(tcp(q));
+          const body = encodeMessage(tcp!(q));
           const framed = new Uint8Array(body.length + 2);
           framed[0] = body.length >> 8;
           framed[1] = body.length & 0xff;
@@ -85,7 +85,19 @@ async function scripted(udp: Reply, tcp?: (q: Message) => Message): Promise<Scri
         },
       },
     });
+  // The OS picks a free UDP port; the same TCP port may be taken by someone else, so try again.
+  let sock = await openUdp();
+  let listener: { stop(closeActive?: boolean): void } | undefined;
+  for (let attempt = 0; tcp && !listener; attempt++) {
+    try {
+      listener = openTcp(sock.port);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EADDRINUSE" || attempt >= 20) throw error;
+      sock.close();
+      sock = await openUdp();
+    }
   }
+  state.port = sock.port;
   state.stop = () => {
     sock.close();
     listener?.stop(true);
