@@ -72,11 +72,66 @@ export const SERVER_FLAGS = {
   host: { type: "string" },
   port: { type: "string", short: "p" },
   "log-level": { type: "string" },
+  "print-port": { type: "boolean" },
 } as const satisfies Options;
 
-export const SERVER_FLAGS_USAGE = `  --host HOST         address to listen on (default 127.0.0.1)
-  -p, --port PORT     port to listen on (0: any free port)
-  --log-level LEVEL   debug | info | warn | error (default info)`;
+/**
+ * The usage lines of SERVER_FLAGS with the command's default port (`portNote` goes before it),
+ * descriptions starting at `column` to line up with the command's other options.
+ */
+export function serverFlagsUsage(defaultPort: number, portNote = "", column = 22): string {
+  return [
+    ["--host HOST", "address to listen on (default 127.0.0.1)"],
+    ["-p, --port PORT", `port to listen on (${portNote}default ${defaultPort}; 0: any free port)`],
+    ["--log-level LEVEL", "debug | info | warn | error (default info)"],
+    ["--print-port", "print the bound port on stdout once listening (for scripts and tests)"],
+  ]
+    .map(([flag, text]) => `  ${(flag ?? "").padEnd(column - 2)}${text}`)
+    .join("\n");
+}
+
+/**
+ * The common start of a server command: SERVER_FLAGS plus `options`, `--help` (printed; the
+ * result is then undefined), no positional arguments, the address to listen on, and a stderr log
+ * at the chosen level. `count(flag, fallback)` reads one of the command's non-negative integers.
+ */
+export function parseServerFlags<O extends Options>(
+  args: string[],
+  options: O,
+  usage: string,
+  defaults: { readonly hostname: string; readonly port: number },
+  logPrefix: string,
+) {
+  const { values, positionals } = parseFlags(args, { ...SERVER_FLAGS, ...options }, usage);
+  const common = values as {
+    help?: boolean;
+    host?: string;
+    port?: string;
+    "log-level"?: string;
+    "print-port"?: boolean;
+  };
+  if (common.help) {
+    console.log(usage);
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, usage);
+  const logLevel = parseLogLevel(common["log-level"], usage);
+  return {
+    values,
+    hostname: common.host ?? defaults.hostname,
+    port: parsePort(common.port, defaults.port, usage),
+    printPort: common["print-port"] ?? false,
+    logLevel,
+    log: stderrLog(logLevel, logPrefix),
+    count: (flag: keyof O & string, fallback: number) =>
+      parseCount(
+        flag,
+        (values as Record<string, unknown>)[flag] as string | undefined,
+        fallback,
+        usage,
+      ),
+  };
+}
 
 function formatValue(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);

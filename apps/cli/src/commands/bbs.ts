@@ -11,12 +11,10 @@ import {
 import {
   type Command,
   parseFlags,
-  parseLogLevel,
   parsePort,
-  SERVER_FLAGS,
-  SERVER_FLAGS_USAGE,
+  parseServerFlags,
+  serverFlagsUsage,
   serveUntilStopped,
-  stderrLog,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -29,14 +27,13 @@ Posts, DMs and accounts are stored in SQLite (WAL), or in PostgreSQL with --post
 command is stored before the next one.
 
 Options:
-${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${BBS_DEFAULTS.port}; 0: any free port)`)}
+${serverFlagsUsage(BBS_DEFAULTS.port)}
   --db PATH           SQLite file, its folder is created (default ${BBS_DEFAULTS.dbPath})
   --sync MODE         normal: survives kill -9; full: also power loss, slower (default ${BBS_DEFAULTS.synchronous.toLowerCase()})
   --postgres URL      store in PostgreSQL instead of SQLite (postgres://user:pass@host:port/db);
                       several instances may share one database (--db and --sync are then unused)
   --redis URL         share who is online and registrations with the other instances through
                       Redis (redis://host:port); presence expires ${CLUSTER_DEFAULTS.presenceTtlMs / 1000} s after an instance dies
-  --print-port        print the bound port on stdout once listening (for scripts and tests)
 
 Several instances: run one per port with the same --postgres and --redis, e.g.
   bun run apps/cli bbs --port 10333 --postgres postgres://127.0.0.1/bbs --redis redis://127.0.0.1:6379
@@ -56,24 +53,20 @@ Options:
   --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})`;
 
 async function runServer(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
+  const flags = parseServerFlags(
     args,
     {
-      ...SERVER_FLAGS,
       db: { type: "string" },
       sync: { type: "string" },
       postgres: { type: "string" },
       redis: { type: "string" },
-      "print-port": { type: "boolean" },
     },
     serverUsage,
+    BBS_DEFAULTS,
+    "bbs ",
   );
-  if (values.help) {
-    console.log(serverUsage);
-    return 0;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument ${positionals[0]}`, serverUsage);
+  if (flags === undefined) return 0;
+  const { values, log } = flags;
   const sync = (values.sync ?? BBS_DEFAULTS.synchronous).toUpperCase();
   if (sync !== "NORMAL" && sync !== "FULL")
     throw new UsageError("--sync must be normal or full", serverUsage);
@@ -90,17 +83,16 @@ async function runServer(args: string[]): Promise<number> {
     if (!(schemes as readonly string[]).includes(scheme))
       throw new UsageError(`--${flag} must be a ${schemes[0]}// URL`, serverUsage);
   }
-  const log = stderrLog(parseLogLevel(values["log-level"], serverUsage), "bbs ");
   const server = await startBbsServer({
-    hostname: values.host ?? BBS_DEFAULTS.hostname,
-    port: parsePort(values.port, BBS_DEFAULTS.port, serverUsage),
+    hostname: flags.hostname,
+    port: flags.port,
     dbPath: values.db ?? BBS_DEFAULTS.dbPath,
     synchronous: sync,
     postgresUrl: values.postgres,
     redisUrl: values.redis,
     log,
   });
-  return serveUntilStopped(server, log, values["print-port"]);
+  return serveUntilStopped(server, log, flags.printPort);
 }
 
 async function runClient(args: string[]): Promise<number> {

@@ -9,14 +9,10 @@ import {
 } from "@netkit/chat";
 import {
   type Command,
-  parseCount,
   parseFlags,
-  parseLogLevel,
-  parsePort,
-  SERVER_FLAGS,
-  SERVER_FLAGS_USAGE,
+  parseServerFlags,
+  serverFlagsUsage,
   serveUntilStopped,
-  stderrLog,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -27,7 +23,7 @@ Runs the chat room: a line protocol (UTF-8, LF or CRLF), so nc, telnet and socat
 (nc 127.0.0.1 ${CHAT_DEFAULTS.port}). The first line is your name; /help lists the commands.
 
 Options:
-${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${CHAT_DEFAULTS.port}; 0: any free port)`)}
+${serverFlagsUsage(CHAT_DEFAULTS.port, "", 29)}
   --max-line-bytes N         longest line; longer: error line, dropped (default ${CHAT_DEFAULTS.maxLineBytes})
   --max-queued-bytes N       output kept for a client that stops reading; past it
                              the client is disconnected (default ${CHAT_DEFAULTS.maxQueuedBytes})
@@ -39,7 +35,6 @@ ${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${CHAT_DEFAULTS.por
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
   --coalesce-ms MS           hold output this long to send several messages per write;
                              0 = one write per client per event-loop turn (default ${CHAT_DEFAULTS.coalesceMs})
-  --print-port               print the bound port on stdout once listening
 
 Several instances as one room (each on its own port, e.g. behind a load balancer):
   --redis URL                share the room through Redis (redis://host:port): messages, /msg,
@@ -57,10 +52,9 @@ Options:
   --name NAME         send NAME as your name right away (otherwise the server asks)`;
 
 async function runServer(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
+  const flags = parseServerFlags(
     args,
     {
-      ...SERVER_FLAGS,
       "max-line-bytes": { type: "string" },
       "max-queued-bytes": { type: "string" },
       "flood-burst": { type: "string" },
@@ -70,31 +64,24 @@ async function runServer(args: string[]): Promise<number> {
       "max-connections": { type: "string" },
       history: { type: "string" },
       "coalesce-ms": { type: "string" },
-      "print-port": { type: "boolean" },
       redis: { type: "string" },
       room: { type: "string" },
       "name-ttl-ms": { type: "string" },
     },
     serverUsage,
+    CHAT_DEFAULTS,
+    "chat ",
   );
-  if (values.help) {
-    console.log(serverUsage);
-    return 0;
-  }
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument ${positionals[0]}`, serverUsage);
-  }
+  if (flags === undefined) return 0;
+  const { values, count, log } = flags;
   if (!values.redis && (values.room !== undefined || values["name-ttl-ms"] !== undefined)) {
     throw new UsageError("--room and --name-ttl-ms need --redis", serverUsage);
   }
-  const count = (flag: keyof typeof values, fallback: number) =>
-    parseCount(flag, values[flag] as string | undefined, fallback, serverUsage);
-  const log = stderrLog(parseLogLevel(values["log-level"], serverUsage), "chat ");
   let server: ReturnType<typeof serveChat>;
   try {
     server = serveChat({
-      hostname: values.host ?? CHAT_DEFAULTS.hostname,
-      port: parsePort(values.port, CHAT_DEFAULTS.port, serverUsage),
+      hostname: flags.hostname,
+      port: flags.port,
       maxLineBytes: count("max-line-bytes", CHAT_DEFAULTS.maxLineBytes),
       maxQueuedBytes: count("max-queued-bytes", CHAT_DEFAULTS.maxQueuedBytes),
       floodBurst: count("flood-burst", CHAT_DEFAULTS.floodBurst),
@@ -117,7 +104,7 @@ async function runServer(args: string[]): Promise<number> {
     if (error instanceof RangeError) throw new UsageError(error.message, serverUsage);
     throw error;
   }
-  return serveUntilStopped(server, log, values["print-port"]);
+  return serveUntilStopped(server, log, flags.printPort);
 }
 
 async function runClient(args: string[]): Promise<number> {

@@ -8,13 +8,9 @@ import {
 } from "@netkit/dns";
 import {
   type Command,
-  parseCount,
-  parseFlags,
-  parseLogLevel,
   parsePort,
-  SERVER_FLAGS,
-  SERVER_FLAGS_USAGE,
-  stderrLog,
+  parseServerFlags,
+  serverFlagsUsage,
   UsageError,
   waitForStopSignal,
 } from "../cli-kit.ts";
@@ -32,7 +28,7 @@ on SIGHUP and when they change; SIGUSR1 prints the counters.
 
 Options:
   --zone [ORIGIN=]FILE  a zone file (repeatable); ORIGIN defaults to the file's SOA owner
-${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(UDP and TCP; default ${D.port}; 0: any free port)`)}
+${serverFlagsUsage(D.port, "UDP and TCP; ", 24)}
   --names-port PORT     name service port, 0 = off (default ${D.namesPort})
   --max-udp-size N      largest UDP answer to EDNS clients (default ${D.maxUdpBytes})
   --rrl N               UDP answers per second per /24, 0 = off (default ${D.rrlPerSecond})
@@ -41,7 +37,6 @@ ${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(UDP and TCP; default ${D.po
   --tcp-idle-timeout-ms MS   close idle TCP connections (default ${D.tcpIdleTimeoutMs})
   --max-tcp-connections N    (default ${D.maxTcpConnections})
   --no-watch            don't reload zone files when they change
-  --print-port          print the bound port on stdout once listening
 With --log-level debug every query is logged (client, name, type, rcode, microseconds).`;
 
 const usage = `Usage: bun run apps/cli dns serve [options]   (see: dns serve --help)
@@ -57,10 +52,9 @@ function formatStats(s: ServerStats): string {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
+  const flags = parseServerFlags(
     args,
     {
-      ...SERVER_FLAGS,
       zone: { type: "string", multiple: true },
       "names-port": { type: "string" },
       "max-udp-size": { type: "string" },
@@ -69,58 +63,43 @@ async function serve(args: string[]): Promise<number> {
       "tcp-idle-timeout-ms": { type: "string" },
       "max-tcp-connections": { type: "string" },
       "no-watch": { type: "boolean" },
-      "print-port": { type: "boolean" },
     },
     serveUsage,
+    D,
+    "dns ",
   );
-  if (values.help) {
-    console.log(serveUsage);
-    return 0;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument ${positionals[0]}`, serveUsage);
-  const level = parseLogLevel(values["log-level"], serveUsage);
-  const log = stderrLog(level, "dns ");
-  const maxUdpBytes = parseCount("max-udp-size", values["max-udp-size"], D.maxUdpBytes, serveUsage);
+  if (flags === undefined) return 0;
+  const { values, count, log } = flags;
+  const maxUdpBytes = count("max-udp-size", D.maxUdpBytes);
   if (maxUdpBytes < 512 || maxUdpBytes > 65535)
     throw new UsageError("--max-udp-size must be 512..65535", serveUsage);
   const allow = values["axfr-allow"];
   let service: DnsService;
   try {
     service = await startDnsService({
-      hostname: values.host ?? D.hostname,
-      port: parsePort(values.port, D.port, serveUsage),
+      hostname: flags.hostname,
+      port: flags.port,
       namesPort: parsePort(values["names-port"], D.namesPort, serveUsage),
       zoneFiles: (values.zone ?? []).map(parseZoneFileSpec),
       maxUdpBytes,
-      rrlPerSecond: parseCount("rrl", values.rrl, D.rrlPerSecond, serveUsage),
+      rrlPerSecond: count("rrl", D.rrlPerSecond),
       axfrAllow:
         allow === undefined
           ? undefined
           : allow === "any"
             ? "any"
             : allow.split(",").map((a) => a.trim()),
-      tcpIdleTimeoutMs: parseCount(
-        "tcp-idle-timeout-ms",
-        values["tcp-idle-timeout-ms"],
-        D.tcpIdleTimeoutMs,
-        serveUsage,
-      ),
-      maxTcpConnections: parseCount(
-        "max-tcp-connections",
-        values["max-tcp-connections"],
-        D.maxTcpConnections,
-        serveUsage,
-      ),
+      tcpIdleTimeoutMs: count("tcp-idle-timeout-ms", D.tcpIdleTimeoutMs),
+      maxTcpConnections: count("max-tcp-connections", D.maxTcpConnections),
       watch: !values["no-watch"],
       log,
-      logQueries: level === "debug",
+      logQueries: flags.logLevel === "debug",
     });
   } catch (error) {
     console.error(`dns serve: ${(error as Error).message}`);
     return 1;
   }
-  if (values["print-port"]) console.log(service.dns.port);
+  if (flags.printPort) console.log(service.dns.port);
   const onHup = () => {
     log({ event: "zone.reload", reason: "SIGHUP" });
     service.reloadZones();

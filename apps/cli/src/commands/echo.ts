@@ -2,14 +2,9 @@
 import { ECHO_DEFAULTS, serveEcho } from "@netkit/chat";
 import {
   type Command,
-  parseCount,
-  parseFlags,
-  parseLogLevel,
-  parsePort,
-  SERVER_FLAGS,
-  SERVER_FLAGS_USAGE,
+  parseServerFlags,
+  serverFlagsUsage,
   serveUntilStopped,
-  stderrLog,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -20,67 +15,45 @@ Lines come back unchanged unless --upper is given; --upper capitalizes with Unic
 (straße -> STRASSE), which is what the seed exercise's server did.
 
 Options:
-${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${ECHO_DEFAULTS.port}; 0: any free port)`)}
+${serverFlagsUsage(ECHO_DEFAULTS.port, "", 27)}
   --upper                  capitalize each line (default: off, lines echo unchanged)
   --max-line-bytes N       longest line; longer ones get an error line (default ${ECHO_DEFAULTS.maxLineBytes})
   --max-queued-bytes N     output kept for a client that stops reading (default ${ECHO_DEFAULTS.maxQueuedBytes})
-  --idle-timeout-ms MS     close clients silent this long, 0 = never (default ${ECHO_DEFAULTS.idleTimeoutMs})
-  --print-port             print the bound port on stdout once listening`;
+  --idle-timeout-ms MS     close clients silent this long, 0 = never (default ${ECHO_DEFAULTS.idleTimeoutMs})`;
 
 export const echo: Command = {
   summary: "line echo server (--upper capitalizes), nc-friendly",
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(
+    const flags = parseServerFlags(
       args,
       {
-        ...SERVER_FLAGS,
         upper: { type: "boolean" },
         "max-line-bytes": { type: "string" },
         "max-queued-bytes": { type: "string" },
         "idle-timeout-ms": { type: "string" },
-        "print-port": { type: "boolean" },
       },
       usage,
+      ECHO_DEFAULTS,
+      "echo ",
     );
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    if (positionals.length > 0)
-      throw new UsageError(`unexpected argument ${positionals[0]}`, usage);
-    const log = stderrLog(parseLogLevel(values["log-level"], usage), "echo ");
-    const options = {
-      hostname: values.host ?? ECHO_DEFAULTS.hostname,
-      port: parsePort(values.port, ECHO_DEFAULTS.port, usage),
-      upper: values.upper ?? ECHO_DEFAULTS.upper,
-      maxLineBytes: parseCount(
-        "max-line-bytes",
-        values["max-line-bytes"],
-        ECHO_DEFAULTS.maxLineBytes,
-        usage,
-      ),
-      maxQueuedBytes: parseCount(
-        "max-queued-bytes",
-        values["max-queued-bytes"],
-        ECHO_DEFAULTS.maxQueuedBytes,
-        usage,
-      ),
-      idleTimeoutMs: parseCount(
-        "idle-timeout-ms",
-        values["idle-timeout-ms"],
-        ECHO_DEFAULTS.idleTimeoutMs,
-        usage,
-      ),
-      log,
-    };
+    if (flags === undefined) return 0;
+    const { values, count, log } = flags;
     let server: ReturnType<typeof serveEcho>;
     try {
-      server = serveEcho(options);
+      server = serveEcho({
+        hostname: flags.hostname,
+        port: flags.port,
+        upper: values.upper ?? ECHO_DEFAULTS.upper,
+        maxLineBytes: count("max-line-bytes", ECHO_DEFAULTS.maxLineBytes),
+        maxQueuedBytes: count("max-queued-bytes", ECHO_DEFAULTS.maxQueuedBytes),
+        idleTimeoutMs: count("idle-timeout-ms", ECHO_DEFAULTS.idleTimeoutMs),
+        log,
+      });
     } catch (error) {
       if (error instanceof RangeError) throw new UsageError(error.message, usage);
       throw error;
     }
-    return serveUntilStopped(server, log, values["print-port"]);
+    return serveUntilStopped(server, log, flags.printPort);
   },
 };

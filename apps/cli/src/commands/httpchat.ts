@@ -2,14 +2,9 @@
 import { HTTP_DEFAULTS, HTTPCHAT_DEFAULTS, HttpError, openChatServer } from "@netkit/httpchat";
 import {
   type Command,
-  parseCount,
-  parseFlags,
-  parseLogLevel,
-  parsePort,
-  SERVER_FLAGS,
-  SERVER_FLAGS_USAGE,
+  parseServerFlags,
+  serverFlagsUsage,
   serveUntilStopped,
-  stderrLog,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -24,41 +19,31 @@ Several instances behind a load balancer share one history with --postgres, and 
 (without it they notice within ${HTTPCHAT_DEFAULTS.recheckMs} ms, the store re-check period).
 
 Options:
-${SERVER_FLAGS_USAGE.replace("(0: any free port)", `(default ${HTTPCHAT_DEFAULTS.port}; 0: any free port)`)}
+${serverFlagsUsage(HTTPCHAT_DEFAULTS.port)}
   --db PATH           SQLite file, its folder is created (default ${HTTPCHAT_DEFAULTS.dbPath})
   --postgres URL      store messages in PostgreSQL (postgres://user:pass@host:port/db) instead of SQLite
   --redis URL         announce new messages to the other instances (redis://host:port); needs --postgres
-  --max-connections N open connections before new ones get 503 (default ${HTTP_DEFAULTS.maxConnections})
-  --print-port        print the bound port on stdout once listening (for scripts and tests)`;
+  --max-connections N open connections before new ones get 503 (default ${HTTP_DEFAULTS.maxConnections})`;
 
 export const httpchat: Command = {
   summary: "web chat: HTTP/1.1 server on raw sockets with a browser page",
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(
+    const flags = parseServerFlags(
       args,
       {
-        ...SERVER_FLAGS,
         db: { type: "string" },
         postgres: { type: "string" },
         redis: { type: "string" },
         "max-connections": { type: "string" },
-        "print-port": { type: "boolean" },
       },
       usage,
+      HTTPCHAT_DEFAULTS,
+      "httpchat ",
     );
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    if (positionals.length > 0)
-      throw new UsageError(`unexpected argument ${positionals[0]}`, usage);
-    const maxConnections = parseCount(
-      "max-connections",
-      values["max-connections"],
-      HTTP_DEFAULTS.maxConnections,
-      usage,
-    );
+    if (flags === undefined) return 0;
+    const { values, log } = flags;
+    const maxConnections = flags.count("max-connections", HTTP_DEFAULTS.maxConnections);
     if (maxConnections < 1) throw new UsageError("--max-connections must be at least 1", usage);
     if (values.redis !== undefined && values.postgres === undefined) {
       throw new UsageError(
@@ -69,12 +54,11 @@ export const httpchat: Command = {
     if (values.postgres !== undefined && values.db !== undefined) {
       throw new UsageError("--db and --postgres exclude each other", usage);
     }
-    const log = stderrLog(parseLogLevel(values["log-level"], usage), "httpchat ");
     let server: Awaited<ReturnType<typeof openChatServer>>;
     try {
       server = await openChatServer({
-        hostname: values.host ?? HTTPCHAT_DEFAULTS.hostname,
-        port: parsePort(values.port, HTTPCHAT_DEFAULTS.port, usage),
+        hostname: flags.hostname,
+        port: flags.port,
         dbPath: values.db ?? HTTPCHAT_DEFAULTS.dbPath,
         ...(values.postgres !== undefined ? { postgresUrl: values.postgres } : {}),
         ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
@@ -88,6 +72,6 @@ export const httpchat: Command = {
       }
       throw error;
     }
-    return serveUntilStopped(server, log, values["print-port"]);
+    return serveUntilStopped(server, log, flags.printPort);
   },
 };
