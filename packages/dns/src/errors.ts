@@ -37,7 +37,7 @@ export type DnsErrorCode =
   | "NETWORK"
   /** No servers configured and none found in /etc/resolv.conf. */
   | "NO_SERVERS"
-  /** The query was cancelled: its resolver was closed while it waited. */
+  /** The query was cancelled: by its AbortSignal, or its resolver was closed while it waited. */
   | "CANCELLED";
 
 /** The one error class of @netkit/dns. `rcode` is what a server should answer with (FORMERR by default). */
@@ -50,4 +50,10 @@ export class DnsError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The error a query cancelled by `signal` fails with, carrying the signal's reason. */
+export function cancelledError(signal: AbortSignal): DnsError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return new DnsError("CANCELLED", `query cancelled: ${reason}`);
 }

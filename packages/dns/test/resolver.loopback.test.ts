@@ -235,6 +235,62 @@ describe("resolver over loopback", () => {
     expect(((await pending) as DnsError).code).toBe("CANCELLED");
   });
 
+  test("an AbortSignal cancels a query waiting over UDP, long before its timeout", async () => {
+    const silent = await scripted(() => {});
+    const r = new Resolver({ servers: [`127.0.0.1:${silent.port}`], timeoutMs: 5000 });
+    const controller = new AbortController();
+    const started = performance.now();
+    const pending = r
+      .resolve("wait.test", RecordType.A, { signal: controller.signal })
+      .catch((e) => e);
+    await Bun.sleep(50);
+    controller.abort(new Error("user pressed ^C"));
+    const error = (await pending) as DnsError;
+    expect(error.code).toBe("CANCELLED");
+    expect(error.message).toContain("user pressed ^C");
+    expect(performance.now() - started).toBeLessThan(4000); // not the 5 s timeout, nor the retries
+    expect(silent.queries).toHaveLength(1); // no retry after the abort
+    // The resolver still works for other queries.
+    const good = await scripted((q, send) => send(answerA(q, "192.0.2.9")));
+    const ok = await r.resolve("after.test", RecordType.A, { servers: [`127.0.0.1:${good.port}`] });
+    expect(ok.records.map((a) => a.data.address)).toEqual(["192.0.2.9"]);
+  });
+
+  test("an already aborted signal sends nothing", async () => {
+    const s = await scripted((q, send) => send(answerA(q, "192.0.2.1")));
+    const r = new Resolver({ servers: [`127.0.0.1:${s.port}`] });
+    const error = (await r
+      .resolve("never.test", RecordType.A, { signal: AbortSignal.abort() })
+      .catch((e) => e)) as DnsError;
+    expect(error.code).toBe("CANCELLED");
+    expect(s.queries).toHaveLength(0);
+  });
+
+  test("an AbortSignal cancels a query waiting over TCP and closes the connection", async () => {
+    let closed = false;
+    const mute = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data() {}, // reads the query, never answers
+        close() {
+          closed = true;
+        },
+      },
+    });
+    servers.push({ port: mute.port, queries: [], tcpQueries: 0, stop: () => mute.stop(true) });
+    const r = new Resolver({ servers: [`127.0.0.1:${mute.port}`], tcp: true, timeoutMs: 5000 });
+    const controller = new AbortController();
+    const pending = r
+      .resolve("wait.test", RecordType.A, { signal: controller.signal })
+      .catch((e) => e);
+    await Bun.sleep(50);
+    controller.abort();
+    expect(((await pending) as DnsError).code).toBe("CANCELLED");
+    for (let i = 0; i < 100 && !closed; i++) await Bun.sleep(10);
+    expect(closed).toBe(true);
+  });
+
   test("IPv6 servers work over ::1", async () => {
     const s = await Bun.udpSocket({
       hostname: "::1",

@@ -5,7 +5,7 @@ import { createQuery, decodeMessage, encodeMessage } from "../codec/message.ts";
 import { normalizeName } from "../codec/name.ts";
 import type { Message, ResourceRecord, SoaData, TypedRecord } from "../codec/types.ts";
 import { DEFAULT_EDNS_UDP_BYTES, Rcode, RecordType, rcodeName } from "../constants.ts";
-import { DnsError } from "../errors.ts";
+import { cancelledError, DnsError } from "../errors.ts";
 import {
   formatServerAddress,
   parseServerAddress,
@@ -36,6 +36,8 @@ export interface ResolverOptions {
   maxCnameHops?: number;
   /** @default silent */
   log?: Log;
+  /** Cancels the query: waiting stops at once and it fails with DnsError CANCELLED. */
+  signal?: AbortSignal;
 }
 
 export const RESOLVER_DEFAULTS = {
@@ -48,7 +50,7 @@ export const RESOLVER_DEFAULTS = {
   recursionDesired: true,
   maxCnameHops: 16,
   log: silentLog,
-} satisfies Required<ResolverOptions>;
+} satisfies Required<Omit<ResolverOptions, "signal">>;
 
 /** What query() returns: the reply and how it was obtained. */
 export interface QueryResult {
@@ -97,7 +99,14 @@ export interface ResolveResult<T extends ResourceRecord = ResourceRecord> {
   exchanges: QueryResult[];
 }
 
-type Resolved = Required<Omit<ResolverOptions, "servers">> & { servers: ServerAddress[] };
+type Resolved = Required<Omit<ResolverOptions, "servers" | "signal">> & {
+  servers: ServerAddress[];
+  signal: AbortSignal | undefined;
+};
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelledError(signal);
+}
 
 function normalizeServers(list: (ServerAddress | string)[]): ServerAddress[] {
   return list.map((s) => {
@@ -247,6 +256,7 @@ export class Resolver {
       recursionDesired: pick("recursionDesired") ?? RESOLVER_DEFAULTS.recursionDesired,
       maxCnameHops: pick("maxCnameHops") ?? RESOLVER_DEFAULTS.maxCnameHops,
       log: pick("log") ?? RESOLVER_DEFAULTS.log,
+      signal: pick("signal"),
     };
   }
 
@@ -263,6 +273,7 @@ export class Resolver {
     let attempts = 0;
     for (let round = 0; round < rounds; round++) {
       for (const server of o.servers) {
+        throwIfCancelled(o.signal);
         attempts++;
         try {
           const r = await this.#attempt(message, server, o);
@@ -318,9 +329,9 @@ export class Resolver {
     };
     const started = performance.now();
     if (useTcp) {
-      await tcpExchange(bytes, server, o.timeoutMs, accept);
+      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal);
     } else {
-      await this.#udp.exchange(bytes, server, o.timeoutMs, accept);
+      await this.#udp.exchange(bytes, server, o.timeoutMs, accept, o.signal);
     }
     if (!response || !replyBytes) throw badReply ?? new DnsError("BAD_RESPONSE", "no usable reply");
     if (!useTcp && response.truncated && o.tcpOnTruncation) {
@@ -329,7 +340,7 @@ export class Resolver {
       replyBytes = undefined;
       badReply = undefined;
       const tcpStarted = performance.now();
-      await tcpExchange(bytes, server, o.timeoutMs, accept);
+      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal);
       if (!response || !replyBytes)
         throw badReply ?? new DnsError("BAD_RESPONSE", "no usable reply");
       return {

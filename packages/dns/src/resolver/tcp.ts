@@ -1,24 +1,28 @@
 // TCP transport: one query per connection, 2-byte length prefix (RFC 1035 §4.2.2, RFC 7766).
-import { DnsError } from "../errors.ts";
+import { cancelledError, DnsError } from "../errors.ts";
 import type { ServerAddress } from "./resolv-conf.ts";
 
 /**
  * Connects to `server`, sends `bytes` with its length prefix, and returns the first reply the
- * `accept` callback takes (replies it rejects are skipped). Everything is bounded by `timeoutMs`.
+ * `accept` callback takes (replies it rejects are skipped). Everything is bounded by `timeoutMs`;
+ * `signal` cancels it (DnsError CANCELLED).
  */
 export function tcpExchange(
   bytes: Uint8Array,
   server: ServerAddress,
   timeoutMs: number,
   accept: (reply: Uint8Array) => boolean,
+  signal?: AbortSignal,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelledError(signal));
     let settled = false;
     let socket: { end(): void; terminate?(): void } | undefined;
     const finish = (error: Error | undefined, reply?: Uint8Array) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       try {
         socket?.end();
       } catch {}
@@ -35,6 +39,8 @@ export function tcpExchange(
         ),
       timeoutMs,
     );
+    const onAbort = () => finish(cancelledError(signal as AbortSignal));
+    signal?.addEventListener("abort", onAbort, { once: true });
     const framed = new Uint8Array(bytes.length + 2);
     framed[0] = bytes.length >> 8;
     framed[1] = bytes.length & 0xff;

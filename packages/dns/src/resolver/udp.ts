@@ -2,7 +2,7 @@
 import type { udp } from "bun";
 import { isIPv6 } from "../codec/address.ts";
 import { randomId } from "../codec/message.ts";
-import { DnsError } from "../errors.ts";
+import { cancelledError, DnsError } from "../errors.ts";
 import type { ServerAddress } from "./resolv-conf.ts";
 
 type Socket = udp.Socket<"uint8array">;
@@ -42,14 +42,17 @@ export class UdpClient {
 
   /**
    * Sends `bytes` (whose first two bytes are `id`) to `server` and waits for a datagram from it
-   * with that id that `accept` takes. Rejects with TIMEOUT after `timeoutMs`.
+   * with that id that `accept` takes. Rejects with TIMEOUT after `timeoutMs`, with CANCELLED when
+   * `signal` aborts.
    */
   async exchange(
     bytes: Uint8Array,
     server: ServerAddress,
     timeoutMs: number,
     accept: (reply: Uint8Array) => boolean,
+    signal?: AbortSignal,
   ): Promise<void> {
+    if (signal?.aborted) throw cancelledError(signal);
     const id = ((bytes[0] as number) << 8) | (bytes[1] as number);
     if (this.#pending.has(id)) throw new DnsError("BAD_VALUE", `id ${id} already in flight`);
     const family = isIPv6(server.address) ? "v6" : "v4";
@@ -59,6 +62,7 @@ export class UdpClient {
       done = resolve;
       fail = reject;
     });
+    result.catch(() => {}); // a timeout or abort may land before `await result` below
     const timer = setTimeout(
       () =>
         fail(
@@ -69,6 +73,8 @@ export class UdpClient {
         ),
       timeoutMs,
     );
+    const onAbort = () => fail(cancelledError(signal as AbortSignal));
+    signal?.addEventListener("abort", onAbort, { once: true });
     this.#pending.set(id, {
       server,
       fail,
@@ -91,6 +97,7 @@ export class UdpClient {
       await result;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       this.#pending.delete(id);
       if (this.#pending.size === 0) this.close();
     }
