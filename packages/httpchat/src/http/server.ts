@@ -350,12 +350,17 @@ export function serve(options: ServeOptions): HttpServer {
         );
       }
     }
-    return new Request(url, {
-      method: head.method,
-      headers: head.headers,
-      body,
-      duplex: "half",
-    });
+    // Headers appended to a fresh Request cost about half of a `headers` init (Bun 1.4.5), and a GET
+    // without an init object skips the init dictionary altogether.
+    const request =
+      body === null
+        ? head.method === "GET"
+          ? new Request(url)
+          : new Request(url, { method: head.method })
+        : new Request(url, { method: head.method, body, duplex: "half" } as RequestInit);
+    const headers = request.headers;
+    for (const field of head.headers) headers.append(field[0], field[1]);
+    return request;
   }
 
   function dispatch(s: HttpSocket): void {
