@@ -12,6 +12,9 @@ export const BBS_DEFAULTS = {
   synchronous: "NORMAL" as "NORMAL" | "FULL",
   /** WAL pages between automatic checkpoints (each checkpoint fsyncs): 64 MiB of 4 KiB pages. */
   walAutocheckpointPages: 16384,
+  /** Checkpoint the WAL once writes paused this long (ms) and ≥ idleCheckpointCommits went in. */
+  idleCheckpointMs: 50,
+  idleCheckpointCommits: 100,
   /** Usernames: 1–32 characters, no spaces, no control characters. */
   maxUsernameChars: 32,
   /** Posts and DMs: UTF-8 bytes of the text. */
@@ -28,6 +31,13 @@ export const BBS_DEFAULTS = {
   /** Idle sessions are closed after this long without a frame (0: never). */
   idleTimeoutMs: 30 * 60_000,
   maxConnections: 10_000,
+  /**
+   * Received bytes a client may have waiting behind its command in flight before the server stops
+   * reading from it (it resumes at half).
+   */
+  maxHeldInputBytes: 1024 * 1024,
+  /** How long closing a session waits for its queued replies to drain before dropping them. */
+  closeTimeoutMs: 5000,
   /** Passwords shorter than this are refused as too weak. */
   minPasswordChars: 8,
   maxPasswordBytes: 1024,

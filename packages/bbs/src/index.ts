@@ -30,7 +30,14 @@ export {
 // Transport
 export { type BbsServer, type BbsServerOptions, startBbsServer } from "./server.ts";
 // Protocol state machine
-export { COMMANDS, type Listing, type Reply, Session, STORAGE_UNAVAILABLE } from "./session.ts";
+export {
+  COMMANDS,
+  type Later,
+  type Listing,
+  type Reply,
+  Session,
+  STORAGE_UNAVAILABLE,
+} from "./session.ts";
 // Storage
 export {
   MIGRATIONS,

@@ -1,16 +1,17 @@
 // BBS transport: the seed's protocol on @netkit/framing length-prefixed frames over Bun sockets.
-// One Session per connection in pull mode: a frame is handled (and stored) before the next is read.
+// One Session per connection; a frame is handled (and stored) before the next one is handed to it.
 
-import { type Connection, frames, type Listener, type Log, listen } from "@netkit/framing";
+import type { Log } from "@netkit/framing";
 import { Board, type BoardOptions } from "./board.ts";
 import { BbsCluster, type ClusterOptions } from "./cluster.ts";
 import { BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
 import { encodeFrameChunks } from "./encode.ts";
 import { BbsError } from "./errors.ts";
-import { type Listing, Session, STORAGE_UNAVAILABLE } from "./session.ts";
+import { type Later, type Listing, type Reply, Session, STORAGE_UNAVAILABLE } from "./session.ts";
 import { PgStore } from "./store/postgres.ts";
 import { BbsStore } from "./store/store.ts";
 import type { BbsStorage } from "./store/types.ts";
+import { listenPeers, type Peer, type PeerHandler, type Transport } from "./transport.ts";
 
 export interface BbsServerOptions extends BoardOptions {
   /** @default "127.0.0.1" */
@@ -40,6 +41,8 @@ export interface BbsServerOptions extends BoardOptions {
   idleTimeoutMs?: number;
   /** @default 10 000 */
   maxConnections?: number;
+  /** Received bytes held behind a command in flight before reading from that client pauses. @default 1 MiB */
+  maxHeldInputBytes?: number;
   log?: Log;
 }
 
@@ -55,8 +58,6 @@ export interface BbsServer {
   /** Stops accepting, closes every session (flushing replies), commits and closes the store. */
   stop(): Promise<void>;
 }
-
-type Conn = Connection<Uint8Array, Uint8Array | string>;
 
 /** Opens (and migrates) the store, then listens. */
 export async function startBbsServer(options: BbsServerOptions = {}): Promise<BbsServer> {
@@ -99,7 +100,7 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
   /** Chunks of a listing stay well under the queue limit so one always fits once it drains. */
   const chunkBytes = Math.min(64 * 1024, maxQueuedBytes / 4);
 
-  async function sendListing(conn: Conn, listing: Listing): Promise<boolean> {
+  async function sendListing(conn: Peer, listing: Listing): Promise<boolean> {
     conn.send(String(listing.count));
     for await (const page of listing.pages) {
       for (const chunk of encodeFrameChunks(page, chunkBytes)) {
@@ -124,55 +125,99 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     return true;
   }
 
-  async function serve(conn: Conn): Promise<void> {
-    const session = new Session(board, conn.remoteAddress);
-    conn.send(session.banner());
-    try {
-      for (;;) {
-        const frame = await conn.receive();
-        if (frame === undefined) return;
-        const reply = await session.handle(frame);
-        for (const f of reply.frames) conn.send(f);
-        if (reply.listing && !(await sendListing(conn, reply.listing))) return;
-        if (reply.close || conn.isClosed) return;
-      }
-    } catch (error) {
-      if (error instanceof BbsError && error.code === "STORAGE_UNAVAILABLE") {
-        // Never pretend: the command was not stored, and the protocol may have no reply for it.
-        log({
-          level: "error",
-          event: "storage.unavailable",
-          peer: peer(conn),
-          error: error.message,
-        });
-        conn.close(STORAGE_UNAVAILABLE);
-        return;
-      }
-      log({ level: "error", event: "session.error", peer: peer(conn), error: String(error) });
-      conn.close("error: internal server error");
-    } finally {
-      session.end();
+  /** A command failed: never pretend it was stored. */
+  function fail(conn: Peer, error: unknown): void {
+    if (error instanceof BbsError && error.code === "STORAGE_UNAVAILABLE") {
+      // The command was not stored, and the protocol may have no reply for it.
+      log({
+        level: "error",
+        event: "storage.unavailable",
+        peer: peer(conn),
+        error: error.message,
+      });
+      conn.close(STORAGE_UNAVAILABLE);
+      return;
     }
+    log({ level: "error", event: "session.error", peer: peer(conn), error: String(error) });
+    conn.close("error: internal server error");
   }
 
-  let listener: Listener<Uint8Array, Uint8Array | string>;
+  /** Sends a reply; true when the next frame may be handled now (no listing still streaming). */
+  function deliver(conn: Peer, reply: Reply): boolean {
+    for (const f of reply.frames) conn.send(f);
+    if (reply.listing) {
+      conn.hold();
+      sendListing(conn, reply.listing).then(
+        (ok) => {
+          if (!ok) conn.close();
+          else if (reply.close) conn.close();
+          else conn.proceed();
+        },
+        (error) => fail(conn, error),
+      );
+      return false;
+    }
+    if (reply.close) conn.close();
+    return true;
+  }
+
+  /** Per connection: its session, and where a reply that must wait (a commit) comes back. */
+  class PeerState implements Later {
+    readonly session: Session;
+    readonly conn: Peer;
+    constructor(conn: Peer) {
+      this.conn = conn;
+      this.session = new Session(board, conn.remoteAddress);
+    }
+    // Arrow properties: handed to Session.handleNow as is, allocated once per connection.
+    readonly resolve = (reply: Reply): void => {
+      if (deliver(this.conn, reply)) this.conn.proceed();
+    };
+    readonly reject = (error: unknown): void => fail(this.conn, error);
+  }
+
+  const handler: PeerHandler = {
+    open(conn) {
+      const state = new PeerState(conn);
+      conn.state = state;
+      conn.send(state.session.banner());
+    },
+    frame(conn, frame) {
+      const state = conn.state as PeerState;
+      let reply: Reply | null;
+      try {
+        reply = state.session.handleNow(frame, state);
+      } catch (error) {
+        fail(conn, error);
+        return;
+      }
+      // null: stored (or answered) later; state.resolve then goes on with the next frame.
+      if (reply === null) conn.hold();
+      else deliver(conn, reply);
+    },
+    closed(conn, error) {
+      (conn.state as PeerState | undefined)?.session.end();
+      if (error) {
+        const code = (error as { code?: string }).code ?? error.message;
+        log({ level: "warn", event: "conn.dropped", peer: peer(conn), reason: code });
+      }
+    },
+  };
+
+  let listener: Transport;
   try {
-    listener = listen<Uint8Array, Uint8Array | string>({
+    listener = listenPeers({
       hostname: options.hostname ?? BBS_DEFAULTS.hostname,
       port: options.port ?? BBS_DEFAULTS.port,
-      protocol: frames({ maxFrameBytes }),
+      maxFrameBytes,
       maxQueuedBytes,
+      maxHeldInputBytes: options.maxHeldInputBytes ?? BBS_DEFAULTS.maxHeldInputBytes,
       idleTimeoutMs: options.idleTimeoutMs ?? BBS_DEFAULTS.idleTimeoutMs,
       maxConnections: options.maxConnections ?? BBS_DEFAULTS.maxConnections,
       rejectMessage: "error: server full",
+      closeTimeoutMs: BBS_DEFAULTS.closeTimeoutMs,
       log,
-      onConnection: serve,
-      onClose(conn, error) {
-        if (error) {
-          const code = (error as { code?: string }).code ?? error.message;
-          log({ level: "warn", event: "conn.dropped", peer: peer(conn), reason: code });
-        }
-      },
+      handler,
     });
   } catch (error) {
     await cluster?.stop();
@@ -201,7 +246,7 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     },
     stop() {
       stopping ??= (async () => {
-        await listener.stop(true);
+        await listener.stop();
         await cluster?.stop();
         await store.close();
         log({ level: "info", event: "stopped" });
@@ -211,12 +256,12 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
   };
 }
 
-function peer(conn: Conn): string {
+function peer(conn: Peer): string {
   return `${conn.remoteAddress}:${conn.remotePort}`;
 }
 
 /** Resolves true once everything queued to `conn` reached the kernel, false after `timeoutMs`. */
-function drainedWithin(conn: Conn, timeoutMs: number): Promise<boolean> {
+function drainedWithin(conn: Peer, timeoutMs: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

@@ -5,6 +5,7 @@
 import type { Board } from "./board.ts";
 import { BANNER } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
+import type { Pending, Write } from "./store/types.ts";
 import { textProblem, usernameProblem } from "./validate.ts";
 
 /** A count frame followed by that many frames, produced page by page (streamed with flow control). */
@@ -32,7 +33,16 @@ type Phase =
   | { kind: "since-id"; for: "since" | "dmsince" }
   | { kind: "closed" };
 
+/** Where a command's reply goes when it is not ready at once (see Session.handleNow). */
+export interface Later {
+  resolve(reply: Reply): void;
+  reject(error: unknown): void;
+}
+
 const NOTHING: Reply = { frames: [] };
+/** #step's answer for "queued a write: the reply follows the commit". */
+const WAIT = Symbol("wait");
+const NO_LATER: Later = { resolve() {}, reject() {} };
 const LOGIN_REQUIRED = "error: login required";
 /** The reply (or, where the protocol has no reply, the last frame) when the database is down. */
 export const STORAGE_UNAVAILABLE = "error: storage unavailable";
@@ -93,16 +103,31 @@ export class Session {
 
   /** Handles one frame; resolves once its effects are stored. */
   handle(frame: Uint8Array): Promise<Reply> {
-    try {
-      const reply = this.#step(frame);
-      return reply instanceof Promise ? reply : Promise.resolve(reply);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return new Promise((resolve, reject) => {
+      const reply = this.handleNow(frame, { resolve, reject });
+      if (reply !== null) resolve(reply);
+    });
   }
 
-  /** Plain (not async) so that a post costs one promise, the store's, and no extra hops. */
-  #step(frame: Uint8Array): Reply | Promise<Reply> {
+  /**
+   * Handles one frame, the transport's fast path: returns the reply when it is ready now, else
+   * null and settles `later` (never synchronously) once the command's effects are stored. A post
+   * or DM costs no promise: the store settles the session's own write slot after the commit.
+   * The frame is read before this returns, so it may be a view the caller reuses. One command
+   * at a time: call again only after `later` settled.
+   */
+  handleNow(frame: Uint8Array, later: Later): Reply | null {
+    this.#later = later;
+    const reply = this.#step(frame);
+    if (reply === WAIT) return null;
+    if (reply instanceof Promise) {
+      reply.then(later.resolve, later.reject);
+      return null;
+    }
+    return reply;
+  }
+
+  #step(frame: Uint8Array): Reply | Promise<Reply> | typeof WAIT {
     const phase = this.#phase;
     const text = decode(frame);
     switch (phase.kind) {
@@ -160,7 +185,51 @@ export class Session {
     return refreshed ? refreshed.then(() => NOTHING) : NOTHING;
   }
 
-  #onCommand(text: string | null, bytes: number): Reply | Promise<Reply> {
+  /** Queues `write` for the next group commit; `#later` settles after it (see handleNow). */
+  #store(write: Write): typeof WAIT {
+    const later = this.#later;
+    if (later === null) throw new Error("handleNow without a settle target");
+    if (this.#slot.write === null) {
+      // One command in flight per session, so one reusable slot: no allocation per post.
+      this.#slot.write = write;
+      this.#slotLater = later;
+      this.#board.store.submit(this.#slot as Pending);
+    } else {
+      // Only if a caller broke the one-at-a-time rule: a slot of its own.
+      this.#board.store.submit({
+        write,
+        resolve: (id) => this.#stored(write, id, later),
+        reject: later.reject,
+      });
+    }
+    return WAIT;
+  }
+
+  readonly #slot: { write: Write | null; resolve(id: number): void; reject(error: Error): void } = {
+    write: null,
+    resolve: (id) => {
+      const write = this.#slot.write as Write;
+      this.#slot.write = null;
+      this.#stored(write, id, this.#slotLater);
+    },
+    reject: (error) => {
+      this.#slot.write = null;
+      this.#slotLater.reject(error);
+    },
+  };
+  #slotLater: Later = NO_LATER;
+  #later: Later | null = null;
+
+  #stored(write: Write, id: number, later: Later): void {
+    if (write.kind === "post") {
+      this.#board.log({ level: "debug", event: "post", user: write.author, id });
+    } else if (write.kind === "dm") {
+      this.#board.log({ level: "debug", event: "dm", user: write.sender, to: write.recipient, id });
+    }
+    later.resolve(NOTHING);
+  }
+
+  #onCommand(text: string | null, bytes: number): Reply | Promise<Reply> | typeof WAIT {
     const user = this.#username ?? "";
     const board = this.#board;
     switch (text) {
@@ -208,7 +277,7 @@ export class Session {
     return { frames: [], listing: rowsListing(dms.map((m) => `${m.sender} ${m.body}`)) };
   }
 
-  #onPost(text: string | null, bytes: number): Reply | Promise<Reply> {
+  #onPost(text: string | null, bytes: number): Reply | typeof WAIT {
     const user = this.#username ?? "";
     if (this.locked) {
       this.#board.log({
@@ -226,13 +295,14 @@ export class Session {
       this.#refuse("post", problem ?? "", bytes);
       return NOTHING;
     }
-    return this.#board.store.addPost(user, text).then((id) => {
-      this.#board.log({ level: "debug", event: "post", user, id });
-      return NOTHING;
-    });
+    return this.#store({ kind: "post", author: user, body: text });
   }
 
-  #onDmText(recipient: string | null, text: string | null, bytes: number): Reply | Promise<Reply> {
+  #onDmText(
+    recipient: string | null,
+    text: string | null,
+    bytes: number,
+  ): Reply | Promise<Reply> | typeof WAIT {
     const user = this.#username ?? "";
     if (this.locked) {
       this.#board.log({
@@ -251,10 +321,7 @@ export class Session {
       this.#refuse("dm", problem ?? "", bytes);
       return NOTHING;
     }
-    return this.#board.store.addDm(user, recipient, text).then((id) => {
-      this.#board.log({ level: "debug", event: "dm", user, to: recipient, id });
-      return NOTHING;
-    });
+    return this.#store({ kind: "dm", sender: user, recipient, body: text });
   }
 
   async #onPassword(kind: "register" | "login", password: string | null): Promise<Reply> {

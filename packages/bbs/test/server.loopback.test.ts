@@ -288,6 +288,33 @@ describe("slow and stalled readers", () => {
   });
 });
 
+describe("input held behind a commit", () => {
+  test("5,000 posts in one write with a small input bound: reading pauses and resumes, all stored in order", async () => {
+    const server2 = await startBbsServer({ port: 0, dbPath: ":memory:", maxHeldInputBytes: 4096 });
+    try {
+      const c = await RawClient.session(server2.port, "flood");
+      clients.push(c);
+      const bytes = Array.from({ length: 5000 }, (_, i) => frameBytes(`flood post ${i}`)).flat();
+      c.sendRaw(Uint8Array.from([...bytes, ...frameBytes("unread")]));
+      expect(await c.next(10_000)).toBe("0");
+      const rows = server2.store.posts(0, 10_000, 10_000) as { body: string }[];
+      expect(rows.map((r) => r.body)).toEqual(
+        Array.from({ length: 5000 }, (_, i) => `flood post ${i}`),
+      );
+    } finally {
+      await server2.stop();
+    }
+  });
+
+  test("a peer that half-closes right after its commands still gets every reply", async () => {
+    const c = await open("half");
+    c.send("one", "two", "list");
+    c.socket.shutdown();
+    expect(await c.listing()).toEqual(["half one", "half two"]);
+    expect(await c.waitClosed()).toBe(true);
+  });
+});
+
 function frameBytes(s: string): number[] {
   const b = new TextEncoder().encode(s);
   return [0, 0, (b.length >> 8) & 255, b.length & 255, ...b];

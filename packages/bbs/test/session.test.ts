@@ -88,6 +88,31 @@ describe("seed commands", () => {
   });
 });
 
+describe("handleNow (the transport's path)", () => {
+  test("a post returns null and settles later, after the commit; a command answers at once", async () => {
+    const s = await user("ann");
+    const outcomes: Reply[] = [];
+    const later = {
+      resolve: (r: Reply) => outcomes.push(r),
+      reject: (e: unknown) => {
+        throw e;
+      },
+    };
+    expect(s.handleNow(utf8.encode("hello"), later)).toBeNull();
+    expect(outcomes).toEqual([]);
+    await store.flush();
+    expect(outcomes).toEqual([{ frames: [] }]);
+    expect(store.lastPostId()).toBe(1);
+    expect(s.handleNow(utf8.encode("unread"), later)).toEqual({ frames: ["0"] });
+  });
+
+  test("two posts handed over without waiting are both stored, in order", async () => {
+    const s = await user("ann");
+    await Promise.all([s.handle(utf8.encode("a")), s.handle(utf8.encode("b"))]);
+    expect(await feed(s, "list")).toEqual(["2", "ann a", "ann b"]);
+  });
+});
+
 describe("extensions", () => {
   test("who lists the names online, once each, sorted; leaving removes them", async () => {
     const bob = await user("bob");

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BbsStore, MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../src/index.ts";
+import { Settler } from "../src/store/types.ts";
 import { tempDir } from "./helpers.ts";
 
 const dirs: { remove(): void }[] = [];
@@ -142,6 +143,57 @@ describe("BbsStore", () => {
     const store = new BbsStore({ path: ":memory:" });
     await store.close();
     await expect(store.addPost("a", "b")).rejects.toMatchObject({ code: "STORE_CLOSED" });
+  });
+
+  test("submit(): the caller's slot is settled after the commit, never inside submit()", async () => {
+    const store = new BbsStore({ path: ":memory:" });
+    const seen: number[] = [];
+    const slot = {
+      write: { kind: "post" as const, author: "ann", body: "slot" },
+      resolve: (id: number) => seen.push(id),
+      reject: () => seen.push(-1),
+    };
+    store.submit(slot);
+    expect(seen).toEqual([]);
+    await store.flush();
+    expect(seen).toEqual([1]);
+    await store.close();
+    store.submit(slot);
+    expect(seen).toEqual([1]);
+    await Bun.sleep(0);
+    expect(seen).toEqual([1, -1]);
+  });
+
+  test("a callback that throws does not leave the rest of its batch waiting (Settler)", () => {
+    const settled: string[] = [];
+    const slot = (name: string, fail = false) => ({
+      write: { kind: "post" as const, author: name, body: "" },
+      resolve: () => {
+        settled.push(name);
+        if (fail) throw new Error(`bug in ${name}`);
+      },
+      reject: () => settled.push(`${name} refused`),
+    });
+    const settle = new Settler();
+    settle.resolve(slot("a", true), 1);
+    settle.resolve(slot("b", true), 2);
+    settle.reject(slot("c"), new Error("x"));
+    expect(settled).toEqual(["a", "b", "c refused"]);
+    expect(() => settle.done()).toThrow("bug in a");
+  });
+
+  test("after writes pause, the WAL is checkpointed", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const store = new BbsStore({
+      path: join(dir.path, "bbs.sqlite"),
+      idleCheckpointMs: 10,
+      idleCheckpointCommits: 3,
+    });
+    for (let i = 0; i < 3; i++) await store.addPost("ann", `p${i}`);
+    for (let i = 0; i < 200 && !store.stats.checkpoints; i++) await Bun.sleep(10);
+    expect(store.stats.checkpoints).toBe(1);
+    await store.close();
   });
 
   test("close commits writes still queued", async () => {

@@ -14,7 +14,15 @@
 import { SQL } from "bun";
 import { BbsError } from "../errors.ts";
 import { migratePostgres, PG_LOCK_WRITE } from "./postgres-migrations.ts";
-import type { BbsStorage, DirectMessage, Pending, Post, StoreStats, Write } from "./types.ts";
+import {
+  type BbsStorage,
+  type DirectMessage,
+  type Pending,
+  type Post,
+  Settler,
+  type StoreStats,
+  type Write,
+} from "./types.ts";
 
 /** Rows per multi-row INSERT (3 parameters each, PostgreSQL allows 65,535). */
 const POSTS_PER_INSERT = 1000;
@@ -196,45 +204,61 @@ export class PgStore implements BbsStorage {
     }
   }
 
+  /** Queues a write without a promise: `pending.resolve` (or `reject`) runs after its commit. */
+  submit(pending: Pending): void {
+    if (this.#closed) {
+      // Never settle inside submit(): callers rely on "later", not "maybe now".
+      queueMicrotask(() => pending.reject(new BbsError("STORE_CLOSED", "store is closed")));
+      return;
+    }
+    this.#queue.push(pending);
+    if (!this.#running) {
+      this.#running = true;
+      // setImmediate: after every session that is ready this turn has queued its write.
+      setImmediate(() => void this.#commitLoop());
+    }
+  }
+
   #enqueue(write: Write): Promise<number> {
-    if (this.#closed) return Promise.reject(new BbsError("STORE_CLOSED", "store is closed"));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ write, resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
-        // setImmediate: after every session that is ready this turn has queued its write.
-        setImmediate(() => void this.#commitLoop());
-      }
-    });
+    return new Promise((resolve, reject) => this.submit({ write, resolve, reject }));
   }
 
   async #commitLoop(): Promise<void> {
+    const settle = new Settler();
     while (this.#queue.length > 0) {
       const batch = this.#queue;
       this.#queue = [];
+      let results: number[] | null = null;
+      let failure: unknown;
       try {
-        const results = await this.#sql.begin((tx) => this.#applyBatch(tx, batch));
+        results = await this.#sql.begin((tx) => this.#applyBatch(tx, batch));
+      } catch (error) {
+        failure = error;
+      }
+      if (results) {
         this.stats.commits += 1;
         this.stats.writes += batch.length;
         this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? 0);
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? "";
+        for (let i = 0; i < batch.length; i++) settle.resolve(batch[i] as Pending, results[i] ?? 0);
+      } else {
+        const code = (failure as { code?: string }).code ?? "";
         if (batch.length === 1 || /CONNECTION|CLOSED|TIMEOUT/i.test(code)) {
           // PostgreSQL is unreachable: refuse the whole batch (nothing was committed).
-          const refused = unavailable(error);
-          for (const p of batch) p.reject(refused);
-          continue;
-        }
-        // One bad write must not fail its neighbours: retry each in its own transaction.
-        for (const p of batch) {
-          try {
-            const [r] = await this.#sql.begin((tx) => this.#applyBatch(tx, [p]));
+          const refused = unavailable(failure);
+          for (const p of batch) settle.reject(p, refused);
+        } else {
+          // One bad write must not fail its neighbours: retry each in its own transaction.
+          for (const p of batch) {
+            let r: number[];
+            try {
+              r = await this.#sql.begin((tx) => this.#applyBatch(tx, [p]));
+            } catch (e) {
+              settle.reject(p, unavailable(e));
+              continue;
+            }
             this.stats.commits += 1;
             this.stats.writes += 1;
-            p.resolve(r ?? 0);
-          } catch (e) {
-            p.reject(unavailable(e));
+            settle.resolve(p, r[0] ?? 0);
           }
         }
       }
@@ -243,6 +267,7 @@ export class PgStore implements BbsStorage {
     const idle = this.#idle;
     this.#idle = [];
     for (const f of idle) f();
+    settle.done();
   }
 
   /** Applies a batch in order under the write lock; runs of posts go in multi-row INSERTs. */

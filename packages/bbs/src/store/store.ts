@@ -10,7 +10,15 @@ import { dirname } from "node:path";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
 import { migrate } from "./migrations.ts";
-import type { BbsStorage, DirectMessage, Pending, Post, StoreStats, Write } from "./types.ts";
+import {
+  type BbsStorage,
+  type DirectMessage,
+  type Pending,
+  type Post,
+  Settler,
+  type StoreStats,
+  type Write,
+} from "./types.ts";
 
 export type { DirectMessage, Post, StoreStats } from "./types.ts";
 
@@ -24,6 +32,14 @@ export interface StoreOptions {
   synchronous?: SynchronousMode;
   /** WAL pages between automatic checkpoints (0: never). @default 16384 (64 MiB of 4 KiB pages) */
   walAutocheckpointPages?: number;
+  /**
+   * Checkpoint the WAL once writes have paused this long, when at least idleCheckpointCommits
+   * commits went into it since the last checkpoint (0: only SQLite's automatic checkpoints).
+   * @default 50
+   */
+  idleCheckpointMs?: number;
+  /** @default 100 */
+  idleCheckpointCommits?: number;
   /** Clock for created_ms (tests). @default Date.now */
   now?: () => number;
 }
@@ -40,6 +56,11 @@ export class BbsStore implements BbsStorage {
   #idle: (() => void)[] = [];
   readonly #apply: (w: Write) => number;
   readonly #multiInserts = new Map<number, Statement<unknown, (string | number)[]>>();
+  readonly #idleCheckpointMs: number;
+  readonly #idleCheckpointCommits: number;
+  #commitsSinceCheckpoint = 0;
+  #lastCommitMs = 0;
+  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: StoreOptions = {}) {
     this.path = options.path ?? BBS_DEFAULTS.dbPath;
@@ -61,6 +82,9 @@ export class BbsStore implements BbsStorage {
     }
     this.#db.run(`PRAGMA wal_autocheckpoint = ${walPages}`);
     this.#db.run(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);
+    this.#idleCheckpointMs = options.idleCheckpointMs ?? BBS_DEFAULTS.idleCheckpointMs;
+    this.#idleCheckpointCommits =
+      options.idleCheckpointCommits ?? BBS_DEFAULTS.idleCheckpointCommits;
     this.#db.run("PRAGMA foreign_keys = ON");
     migrate(this.#db);
 
@@ -207,19 +231,32 @@ export class BbsStore implements BbsStorage {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    clearTimeout(this.#checkpointTimer);
     this.#db.close();
   }
 
+  /**
+   * Queues a write without a promise: `pending.resolve` (or `reject`) runs right after the commit
+   * that holds it. A caller with one write in flight at a time can reuse one Pending object.
+   */
+  submit(pending: Pending): void {
+    if (this.#closed) {
+      // Never settle inside submit(): callers rely on "later", not "maybe now".
+      queueMicrotask(() => pending.reject(new BbsError("STORE_CLOSED", "store is closed")));
+      return;
+    }
+    this.#queue.push(pending);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // setImmediate: after every session that is ready this turn has queued its write.
+      setImmediate(this.#commitSoon);
+    }
+  }
+
+  readonly #commitSoon = () => this.#commit();
+
   #enqueue(write: Write): Promise<number> {
-    if (this.#closed) return Promise.reject(new BbsError("STORE_CLOSED", "store is closed"));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ write, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // setImmediate: after every session that is ready this turn has queued its write.
-        setImmediate(() => this.#commit());
-      }
-    });
+    return new Promise((resolve, reject) => this.submit({ write, resolve, reject }));
   }
 
   /**
@@ -266,10 +303,44 @@ export class BbsStore implements BbsStorage {
     return statement;
   }
 
+  /**
+   * Notes a commit and arms the idle checkpoint. A checkpoint copies the WAL into the database
+   * and fsyncs; run during a lull it stays out of the way of posting, and the WAL starts over
+   * from its beginning (rewriting blocks the file already has is cheaper than growing it).
+   */
+  #committed(): void {
+    this.#commitsSinceCheckpoint += 1;
+    if (this.#idleCheckpointMs <= 0 || this.path === ":memory:") return;
+    this.#lastCommitMs = performance.now();
+    if (this.#checkpointTimer === undefined) this.#armCheckpoint(this.#idleCheckpointMs);
+  }
+
+  #armCheckpoint(delayMs: number): void {
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      if (this.#closed) return;
+      const quietFor = performance.now() - this.#lastCommitMs;
+      if (quietFor < this.#idleCheckpointMs || this.#scheduled) {
+        this.#armCheckpoint(Math.max(1, this.#idleCheckpointMs - quietFor));
+        return;
+      }
+      if (this.#commitsSinceCheckpoint < this.#idleCheckpointCommits) return;
+      this.#commitsSinceCheckpoint = 0;
+      try {
+        this.#db.run("PRAGMA wal_checkpoint(PASSIVE)");
+        this.stats.checkpoints = (this.stats.checkpoints ?? 0) + 1;
+      } catch {
+        // Busy or failed: SQLite's automatic checkpoint still runs at wal_autocheckpoint.
+      }
+    }, delayMs);
+    this.#checkpointTimer.unref?.();
+  }
+
   #commit(): void {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
+    const settle = new Settler();
     if (batch.length > 0) {
       let results: number[] | null = null;
       try {
@@ -278,21 +349,24 @@ export class BbsStore implements BbsStorage {
         // One bad write must not fail its neighbours: retry each in its own transaction.
         results = null;
       }
+      this.#committed();
       if (results) {
         this.stats.commits += 1;
         this.stats.writes += batch.length;
         this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? 0);
+        for (let i = 0; i < batch.length; i++) settle.resolve(batch[i] as Pending, results[i] ?? 0);
       } else {
         for (const p of batch) {
+          let r: number;
           try {
-            const r = this.#db.transaction(() => this.#apply(p.write))();
-            this.stats.commits += 1;
-            this.stats.writes += 1;
-            p.resolve(r);
+            r = this.#db.transaction(() => this.#apply(p.write))();
           } catch (error) {
-            p.reject(error as Error);
+            settle.reject(p, error as Error);
+            continue;
           }
+          this.stats.commits += 1;
+          this.stats.writes += 1;
+          settle.resolve(p, r);
         }
       }
     }
@@ -301,5 +375,6 @@ export class BbsStore implements BbsStorage {
       this.#idle = [];
       for (const f of idle) f();
     }
+    settle.done();
   }
 }

@@ -26,6 +26,8 @@ export interface StoreStats {
   writes: number;
   /** Largest number of writes in one transaction. */
   maxBatch: number;
+  /** WAL checkpoints run while writes paused (SQLite only). */
+  checkpoints?: number;
 }
 
 export interface BbsStorage {
@@ -60,6 +62,11 @@ export interface BbsStorage {
   dms(recipient: string, afterId?: number): Awaitable<DirectMessage[]>;
   /** DMs to `username` newer than its read mark. */
   unreadDmCount(username: string): Awaitable<number>;
+  /**
+   * Queues a write for the next group commit without a promise: `pending.resolve` (or `reject`)
+   * runs right after the commit that holds it. Several in flight at once commit in submit order.
+   */
+  submit(pending: Pending): void;
   /** Resolves when every queued write has been committed (or refused). */
   flush(): Promise<void>;
   /** Commits what is queued, then closes. */
@@ -78,4 +85,40 @@ export interface Pending {
   write: Write;
   resolve(result: number): void;
   reject(error: Error): void;
+}
+
+/**
+ * Settles queued writes after a commit. Callbacks run the next command of their session at once,
+ * so one that throws must not leave the rest of the batch waiting: every caller is settled, then
+ * the first error is thrown.
+ */
+export class Settler {
+  #error: unknown;
+  #failed = false;
+
+  resolve(p: Pending, result: number): void {
+    try {
+      p.resolve(result);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  reject(p: Pending, reason: Error): void {
+    try {
+      p.reject(reason);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  done(): void {
+    if (this.#failed) throw this.#error;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+  }
 }
