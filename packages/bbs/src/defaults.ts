@@ -13,7 +13,7 @@ export const BBS_DEFAULTS = {
   /** WAL pages between automatic checkpoints (each checkpoint fsyncs): 64 MiB of 4 KiB pages. */
   walAutocheckpointPages: 16384,
   /** Checkpoint the WAL once writes paused this long (ms) and ≥ idleCheckpointCommits went in. */
-  idleCheckpointMs: 50,
+  idleCheckpointMs: 20,
   idleCheckpointCommits: 100,
   /** Usernames: 1–32 characters, no spaces, no control characters. */
   maxUsernameChars: 32,

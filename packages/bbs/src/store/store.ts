@@ -35,7 +35,7 @@ export interface StoreOptions {
   /**
    * Checkpoint the WAL once writes have paused this long, when at least idleCheckpointCommits
    * commits went into it since the last checkpoint (0: only SQLite's automatic checkpoints).
-   * @default 50
+   * @default 20
    */
   idleCheckpointMs?: number;
   /** @default 100 */
