@@ -42,6 +42,8 @@ interface Result {
   max_ms: number;
   server_cpu_send_window: number;
   server_cpu_overall: number;
+  server_user_send_window: number;
+  server_system_send_window: number;
   deliveries_per_core_second: number | null;
   loadgen_cpu_send_window: number;
 }
@@ -239,6 +241,9 @@ for (const clients of CLIENT_COUNTS) {
     p50_ms: ours?.p50_ms,
     p99_ms: ours?.p99_ms,
     server_cpu: ours?.server_cpu_send_window,
+    // user space vs kernel (syscalls, and on loopback the receiving side's TCP work too)
+    server_cpu_user: ours?.server_user_send_window,
+    server_cpu_system: ours?.server_system_send_window,
     deliveries_per_core_second: ours?.deliveries_per_core_second,
     load_average_before: ours?.load1,
     node: base && {
@@ -247,6 +252,8 @@ for (const clients of CLIENT_COUNTS) {
       p50_ms: base.p50_ms,
       p99_ms: base.p99_ms,
       server_cpu: base.server_cpu_send_window,
+      server_cpu_user: base.server_user_send_window,
+      server_cpu_system: base.server_system_send_window,
       deliveries_per_core_second: base.deliveries_per_core_second,
     },
     deliveries_per_core_ratio_vs_node:

@@ -23,9 +23,27 @@ function serverCpuSeconds(): number {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number | "self"): number {
+  const [user, system] = cpuSplit(pid);
+  return user + system;
+}
+
+/** [utime, stime] of a process in seconds (user space vs kernel: syscalls, loopback TCP). */
+function cpuSplit(pid: number | "self"): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // fields 14, 15 of stat
+  return [Number(fields[11]) / TICKS_PER_SECOND, Number(fields[12]) / TICKS_PER_SECOND]; // stat fields 14, 15
+}
+
+/** [utime, stime] of the server processes together, in seconds. */
+function serverCpuSplit(): [number, number] {
+  let user = 0;
+  let system = 0;
+  for (const pid of serverPids) {
+    const [u, s] = cpuSplit(pid);
+    user += u;
+    system += s;
+  }
+  return [user, system];
 }
 
 interface ClientState {
@@ -145,6 +163,7 @@ let shortWrites = 0;
 let next = 0;
 measuring = true;
 const cpuStart = serverCpuSeconds();
+const splitStart = serverCpuSplit();
 const selfCpuStart = cpuSeconds("self");
 const startMs = performance.now();
 debugStart = startMs;
@@ -174,6 +193,7 @@ await new Promise<void>((resolve) => {
 });
 const sendEndMs = performance.now();
 const cpuSendEnd = serverCpuSeconds();
+const splitSendEnd = serverCpuSplit();
 const selfCpuSendEnd = cpuSeconds("self");
 const expected = sent * receivers;
 // Drain: until everything arrived, or nothing has arrived for a second (max 10 s).
@@ -219,6 +239,8 @@ console.log(
     drain_s: (drainEndMs - sendEndMs) / 1000,
     server_cpu_send_window: (cpuSendEnd - cpuStart) / windowS,
     server_cpu_overall: cpuAll / totalS,
+    server_user_send_window: (splitSendEnd[0] - splitStart[0]) / windowS,
+    server_system_send_window: (splitSendEnd[1] - splitStart[1]) / windowS,
     server_cpu_seconds: cpuAll,
     deliveries_per_core_second: cpuAll > 0 ? Math.round(delivered / cpuAll) : null,
     short_writes: shortWrites,

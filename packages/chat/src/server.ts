@@ -1,7 +1,7 @@
 // Chat server transport: framing's line Connections in push mode, one ChatSession per peer.
 // Each broadcast line is encoded once (Room encode = encodeLine) and the same bytes go to every
-// receiver with sendBytes. Output is held up to `coalesceMs` (Coalescer), then framing writes each
-// peer's queued bytes in one write per event-loop turn.
+// receiver with sendBytes. Output is held up to `coalesceMs` (Coalescer: in a busy room, a third
+// of the clients after each message), then framing writes each peer's queued bytes in one write.
 import {
   type Connection,
   encodeLine,
@@ -40,10 +40,11 @@ export interface ChatServerOptions {
   /** Messages replayed to a newcomer. @default 20 */
   historySize?: number;
   /**
-   * How long output may wait to be coalesced with more output, in ms; 0 = one write per client
-   * per event-loop turn. Writes (one syscall each) are most of a busy server's CPU: holding
-   * output a few ms lets several messages leave in one write per client. 6 ms is far below what
-   * a person notices; see the bench in README.md for the latency/CPU trade. @default 6
+   * The longest output may wait to be coalesced with more output, in ms; 0 = one write per
+   * client per event-loop turn. Writes (one syscall each) are most of a busy server's CPU: in a
+   * busy room each client gets one write per three messages, released right after a message
+   * arrives, and a quiet room's lines go out at once (see coalesce.ts). 14 ms is far below what
+   * a person notices; see the bench in README.md for the latency/CPU trade. @default 14
    */
   coalesceMs?: number;
   /**
@@ -65,7 +66,7 @@ export const CHAT_DEFAULTS = {
   floodBurst: SESSION_DEFAULTS.floodBurst,
   floodLinesPerSecond: SESSION_DEFAULTS.floodLinesPerSecond,
   historySize: ROOM_DEFAULTS.historySize,
-  coalesceMs: 6,
+  coalesceMs: 14,
 } as const;
 
 export interface ChatServer {
