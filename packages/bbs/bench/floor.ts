@@ -23,6 +23,7 @@ interface Variant {
   /** Before the schema is created (page_size). */
   prePragmas?: string[];
   mode: "multi" | "single" | "single-unchecked" | "one-row-txn" | "empty-txn";
+  memory?: boolean;
 }
 
 function open(v: Variant, file: string): Database {
@@ -92,6 +93,31 @@ async function storeRound(store: BbsStore): Promise<number> {
   return (Bun.nanoseconds() - t0) / 1e6;
 }
 
+/** The server's path: store.submit() with one reusable slot per session, no promise per post. */
+async function submitRound(store: BbsStore): Promise<number> {
+  const t0 = Bun.nanoseconds();
+  await new Promise<void>((done) => {
+    let left = ROWS;
+    for (let i = 0; i < ROWS; i++) {
+      let p = 0;
+      const slot = {
+        write: { kind: "post" as const, author: author(i), body: body(0, i) },
+        resolve: () => {
+          if (++p === TXNS) {
+            if (--left === 0) done();
+            return;
+          }
+          slot.write = { kind: "post", author: author(i), body: body(p, i) };
+          store.submit(slot);
+        },
+        reject: () => {},
+      };
+      store.submit(slot);
+    }
+  });
+  return (Bun.nanoseconds() - t0) / 1e6;
+}
+
 const VARIANTS: Variant[] = [
   { name: "multi-row INSERT (the store's), NORMAL, autockpt 16384", mode: "multi" },
   { name: "prepared single-row INSERT ×100", mode: "single" },
@@ -120,6 +146,7 @@ const VARIANTS: Variant[] = [
   { name: "multi-row, page_size 1024", mode: "multi", prePragmas: ["page_size = 1024"] },
   { name: "multi-row, page_size 16384", mode: "multi", prePragmas: ["page_size = 16384"] },
   { name: "multi-row, cache_size -65536", mode: "multi", pragmas: ["cache_size = -65536"] },
+  { name: "multi-row, in memory (no I/O at all, reference)", mode: "multi", memory: true },
   { name: "1,000 transactions of 1 row", mode: "one-row-txn" },
   { name: "1,000 empty transactions (BEGIN; COMMIT)", mode: "empty-txn" },
 ];
@@ -131,7 +158,7 @@ try {
   console.log(`${TXNS} transactions × ${ROWS} rows per round, ${ROUNDS} rounds into one file`);
   for (const [k, v] of VARIANTS.entries()) {
     if (only && !v.name.includes(only)) continue;
-    const db = open(v, join(dir, `v${k}.sqlite`));
+    const db = open(v, v.memory ? ":memory:" : join(dir, `v${k}.sqlite`));
     const ms: number[] = [];
     cpu = [];
     for (let r = 0; r < ROUNDS; r++) ms.push(round(db, v));
@@ -141,8 +168,18 @@ try {
       `${v.name.padEnd(58)} ${m.toFixed(1).padStart(7)} ms  ${((m * 1e6) / (TXNS * ROWS)).toFixed(0).padStart(5)} ns/post  (${ms.map((x) => x.toFixed(1)).join(", ")})  cpu ms ${cpu.join(" ")}`,
     );
   }
+  if (!only || "BbsStore.submit".includes(only)) {
+    const store = new BbsStore({ path: join(dir, "submit.sqlite"), idleCheckpointMs: 0 });
+    const ms: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) ms.push(await submitRound(store));
+    await store.close();
+    const m = median(ms);
+    console.log(
+      `${"BbsStore.submit, one slot per session (the server's path)".padEnd(58)} ${m.toFixed(1).padStart(7)} ms  ${((m * 1e6) / (TXNS * ROWS)).toFixed(0).padStart(5)} ns/post  (${ms.map((x) => x.toFixed(1)).join(", ")})`,
+    );
+  }
   if (!only || "BbsStore".includes(only)) {
-    const store = new BbsStore({ path: join(dir, "store.sqlite") });
+    const store = new BbsStore({ path: join(dir, "store.sqlite"), idleCheckpointMs: 0 });
     const ms: number[] = [];
     for (let r = 0; r < ROUNDS; r++) ms.push(await storeRound(store));
     await store.close();

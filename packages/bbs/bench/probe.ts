@@ -1,5 +1,6 @@
 // Dev probe: the server in this process (pin it with taskset), the bench's load on core 1; per run
-// wall time, this process's CPU (user/sys) and the group-commit batches.
+// wall time, this process's CPU (user/sys), the group-commit batches, checkpoints and WAL size.
+// Usage: taskset -c 0 bun run bench/probe.ts [RUNS]; MEM=1 for an in-memory store, GAP=ms between runs.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
