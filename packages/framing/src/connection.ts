@@ -154,6 +154,26 @@ export class Connection<In, Out> {
   }
 
   /**
+   * Writes bytes already encoded for this protocol at once: straight from `bytes`, with no copy,
+   * when nothing is queued ahead of them; what the kernel does not take (or everything, behind
+   * queued output) is queued as by sendBytes. For callers that coalesce output themselves (one
+   * call per peer per release), so the end-of-turn flush would only add a delay and a copy.
+   */
+  sendBytesNow(bytes: Uint8Array): boolean {
+    if (this.#state !== "open" || this.#halfClose) return false;
+    if (this.#out.length > 0 || this.#blocked) return this.#enqueue(bytes);
+    const written = this.#socket.write(bytes);
+    if (written < 0) return false; // the socket is closing; `close` follows
+    this.stats.bytesOut += written;
+    if (written === bytes.length) {
+      this.stats.messagesOut++;
+      return true;
+    }
+    this.#blocked = true; // the rest waits for drain
+    return this.#enqueue(bytes.subarray(written));
+  }
+
+  /**
    * Resolves once everything queued so far has been handed to the kernel (or the connection
    * closed). Bulk senders await it between batches so a long reply never overflows the queue.
    */

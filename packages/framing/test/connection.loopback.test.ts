@@ -97,6 +97,60 @@ describe("Connection over loopback", () => {
     raw.socket.end();
   });
 
+  test("sendBytesNow writes at once, after anything queued, and queues what the kernel refuses", async () => {
+    const big = new Uint8Array(4 << 20).fill(0x78); // far more than a socket buffer takes
+    big[big.length - 1] = 0x0a;
+    const server = track(
+      listen({
+        port: 0,
+        protocol: lines({ maxLineBytes: 16 << 20 }),
+        maxQueuedBytes: 16 << 20,
+        onMessage: (c, m) => {
+          if (m !== "go") return;
+          c.send("first"); // queued for the end of the turn
+          expect(c.sendBytesNow(utf8("second\n"))).toBe(true); // goes behind it, in order
+          expect(c.queuedBytes).toBe(13);
+        },
+      }),
+    );
+    const raw = await rawClient(server.port);
+    raw.socket.write("go\n");
+    for (let i = 0; i < 200 && raw.bytes().length < 13; i++) await Bun.sleep(5);
+    expect(new TextDecoder().decode(raw.bytes())).toBe("first\nsecond\n");
+    const [conn] = server.connections as Set<Connection<string, string>>;
+    // Nothing queued: written straight away, before the turn ends.
+    expect(conn?.sendBytesNow(utf8("third\n"))).toBe(true);
+    expect(conn?.queuedBytes).toBe(0);
+    // More than the kernel takes: the rest is queued and leaves on drain, intact.
+    expect(conn?.sendBytesNow(big)).toBe(true);
+    expect(conn?.queuedBytes).toBeGreaterThan(0);
+    await conn?.drained();
+    const received = () => raw.chunks.reduce((n, c) => n + c.length, 0);
+    for (let i = 0; i < 400 && received() < 19 + big.length; i++) await Bun.sleep(5);
+    const got = raw.bytes();
+    expect(got.length).toBe(19 + big.length);
+    expect(new TextDecoder().decode(got.subarray(0, 19))).toBe("first\nsecond\nthird\n");
+    expect(got.subarray(19).every((b, i) => b === big[i])).toBe(true);
+    expect(conn?.stats.messagesOut).toBe(4);
+    raw.socket.end();
+  });
+
+  test("sendBytesNow to a peer that does not read overflows its queue and closes it", async () => {
+    const server = track(
+      listen({ port: 0, protocol: frames(), maxQueuedBytes: 256 * 1024, onMessage() {} }),
+    );
+    const slow = await rawClient(server.port, { paused: true });
+    while (server.connections.size < 1) await Bun.sleep(1);
+    const [conn] = [...server.connections] as Connection<Uint8Array, Uint8Array>[];
+    const chunk = new Uint8Array(64 * 1024);
+    let accepted = 0;
+    for (let i = 0; i < 1000 && conn?.sendBytesNow(chunk); i++) accepted++;
+    expect(accepted).toBeLessThan(1000);
+    expect(conn?.isClosed || conn?.error !== undefined).toBe(true);
+    expect(conn?.error).toMatchObject({ code: "QUEUE_OVERFLOW" });
+    slow.socket.end();
+  });
+
   test("request/response with receive(), like the seed's receive_message", async () => {
     const server = track(
       listen({
