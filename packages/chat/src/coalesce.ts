@@ -17,7 +17,10 @@
 
 /** Where released bytes go (framing's Connection). The bytes may be shared by several sinks. */
 export interface ByteSink {
+  /** Queues for the end of the turn (the connection coalesces): used when nothing is held. */
   sendBytes(bytes: Uint8Array): boolean;
+  /** Writes at once: a release is already this client's one write, so no copy, no extra pass. */
+  sendBytesNow(bytes: Uint8Array): boolean;
 }
 
 /** One client's held output. */
@@ -158,21 +161,21 @@ export class Coalescer {
     if (boxes.length === 0) return;
     this.#holding[group] = [];
     // Neighbouring clients mostly hold the same broadcasts: join them into one chunk once and
-    // hand that same chunk to each (one sendBytes per client instead of one per message).
+    // hand that same chunk to each (one write per client instead of one per message).
     let sharedParts: Uint8Array[] = [];
     let shared: Uint8Array | undefined;
     for (const box of boxes) {
       const held = box.held;
       box.held = [];
       if (held.length === 1) {
-        box.sink.sendBytes(held[0]!);
+        box.sink.sendBytesNow(held[0]!);
         continue;
       }
       if (!shared || !sameParts(held, sharedParts)) {
         sharedParts = held;
         shared = concat(held);
       }
-      box.sink.sendBytes(shared); // false (closed or overflowed): the sink drops it
+      box.sink.sendBytesNow(shared); // false (closed or overflowed): the sink drops it
     }
   }
 }

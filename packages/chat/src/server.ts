@@ -1,7 +1,7 @@
 // Chat server transport: framing's line Connections in push mode, one ChatSession per peer.
 // Each broadcast line is encoded once (Room encode = encodeLine) and the same bytes go to every
-// receiver with sendBytes. Output is held up to `coalesceMs` (Coalescer: in a busy room, a third
-// of the clients after each message), then framing writes each peer's queued bytes in one write.
+// receiver. Output is held up to `coalesceMs` (Coalescer: in a busy room, a third of the clients
+// after each message), then each peer's held bytes leave in one write (Connection.sendBytesNow).
 import {
   type Connection,
   encodeLine,

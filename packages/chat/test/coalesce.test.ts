@@ -3,13 +3,11 @@ import { Coalescer } from "../src/coalesce.ts";
 
 function sink(accept = true) {
   const got: string[] = [];
-  return {
-    got,
-    sendBytes: (b: Uint8Array) => {
-      got.push(new TextDecoder().decode(b));
-      return accept;
-    },
+  const sendBytes = (b: Uint8Array) => {
+    got.push(new TextDecoder().decode(b));
+    return accept;
   };
+  return { got, sendBytes, sendBytesNow: sendBytes };
 }
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -116,14 +114,11 @@ test("clients holding the same messages are handed one shared chunk", async () =
   const t = clock();
   const c = new Coalescer(20, { nowMs: t.nowMs });
   const seen: Uint8Array[] = [];
-  const boxes = [0, 1, 2, 3, 4, 5].map(() =>
-    c.outbox({
-      sendBytes: (b) => {
-        seen.push(b);
-        return true;
-      },
-    }),
-  );
+  const record = (b: Uint8Array) => {
+    seen.push(b);
+    return true;
+  };
+  const boxes = [0, 1, 2, 3, 4, 5].map(() => c.outbox({ sendBytes: record, sendBytesNow: record }));
   const [m1, m2] = [bytes("m1"), bytes("m2")];
   for (const box of boxes) box.send(m1);
   for (const box of boxes) box.send(m2);

@@ -33,8 +33,9 @@ ${serverFlagsUsage(CHAT_DEFAULTS.port, "", 29)}
   --max-per-address N        connections from one IP address (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
   --max-connections N        connections in total (default ${CHAT_DEFAULTS.maxConnections})
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
-  --coalesce-ms MS           hold output this long to send several messages per write;
-                             0 = one write per client per event-loop turn (default ${CHAT_DEFAULTS.coalesceMs})
+  --coalesce-ms MS           hold output at most this long to send several messages per
+                             write (in a busy room a third of the clients get theirs each
+                             message); 0 = one write per client per event-loop turn (default ${CHAT_DEFAULTS.coalesceMs})
 
 Several instances as one room (each on its own port, e.g. behind a load balancer):
   --redis URL                share the room through Redis (redis://host:port): messages, /msg,
