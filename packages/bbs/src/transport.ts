@@ -7,10 +7,9 @@
 // callback. No promise and no copy per frame: frames are views of the chunk or of the held bytes.
 // Replies produced while handling leave in one socket write.
 
-import { FramingError, HEADER_BYTES, type Log } from "@netkit/framing";
+import { encodeFrame, FramingError, HEADER_BYTES, type Log } from "@netkit/framing";
 import type { Socket, SocketHandler } from "bun";
 
-const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 /** Replies queued during one pass are merged into one write up to this size. */
 const COALESCE_BYTES = 64 * 1024;
@@ -52,14 +51,6 @@ export interface Transport {
   readonly connections: ReadonlySet<Peer>;
   /** Stops accepting, closes every peer (flushing each) and waits for them. */
   stop(): Promise<void>;
-}
-
-function frameBytes(payload: string | Uint8Array): Uint8Array {
-  const body = typeof payload === "string" ? utf8.encode(payload) : payload;
-  const out = new Uint8Array(HEADER_BYTES + body.length);
-  new DataView(out.buffer).setUint32(0, body.length);
-  out.set(body, HEADER_BYTES);
-  return out;
 }
 
 /** One connected client: framed input handled in order, queued output, close with flush. */
@@ -124,7 +115,7 @@ export class Peer {
   /** Queues one frame. False if the peer is closed or just overflowed its queue. */
   send(payload: string | Uint8Array): boolean {
     if (this.#state !== "open") return false;
-    return this.#queue(frameBytes(payload));
+    return this.#queue(encodeFrame(payload));
   }
 
   /** Queues bytes that are already whole frames. */
@@ -159,7 +150,7 @@ export class Peer {
   /** Flushes queued output (and `finalMessage`), then closes. Idempotent. */
   close(finalMessage?: string): void {
     if (this.#state !== "open") return;
-    if (finalMessage !== undefined && !this.#queue(frameBytes(finalMessage))) return;
+    if (finalMessage !== undefined && !this.#queue(encodeFrame(finalMessage))) return;
     this.#state = "closing";
     this.#closeTimer = setTimeout(() => this.#fail(undefined, true), this.#o.closeTimeoutMs);
     this.#write();
