@@ -116,6 +116,8 @@ export function parseServerFlags<O extends Options>(
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`, usage);
   const logLevel = parseLogLevel(common["log-level"], usage);
+  // A server is about to start: its stop signals are handled from now on, before any ready line.
+  void trapStopSignals();
   return {
     values,
     hostname: common.host ?? defaults.hostname,
@@ -154,19 +156,32 @@ export function stderrLog(minLevel: LogLevel, prefix = ""): Log {
   };
 }
 
-/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
-export function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (signal: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
+let stopSignal: Promise<string> | undefined;
+
+/**
+ * Installs the SIGINT/SIGTERM handlers of a server command and resolves with the first signal's
+ * name. Call it before anything is started or printed: Bun installs a handler asynchronously, so a
+ * signal sent right after a ready line printed before `process.on` killed the process with exit 130
+ * (the cause of the flaky `up` test). The handlers stay installed until exit, so there is no window
+ * in which the default action applies; a second signal during a slow stop exits at once.
+ */
+export function trapStopSignals(): Promise<string> {
+  stopSignal ??= new Promise((resolve) => {
+    let first: string | undefined;
+    const onSignal = (signal: string) => {
+      if (first !== undefined) process.exit(signal === "SIGINT" ? 130 : 143);
+      first = signal;
       resolve(signal);
     };
-    const onInt = () => done("SIGINT");
-    const onTerm = () => done("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
   });
+  return stopSignal;
+}
+
+/** Resolves with the signal's name at the first SIGINT or SIGTERM (see trapStopSignals). */
+export function waitForStopSignal(): Promise<string> {
+  return trapStopSignals();
 }
 
 /**

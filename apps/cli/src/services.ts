@@ -76,7 +76,8 @@ export const services: ServiceEntry[] = [
     scalable: false,
     defaultPorts: [ECHO_DEFAULTS.port],
     async start({ host, log, port }) {
-      const server = serveEcho({ hostname: host, port, log });
+      // The seed's echo service capitalizes (Exercise 1.1); `echo` without --upper does not.
+      const server = serveEcho({ hostname: host, port, upper: true, log });
       return {
         listening: [{ service: "echo", protocol: "tcp", host: server.hostname, port: server.port }],
         stop: () => server.stop(),

@@ -63,6 +63,9 @@ describe("cli", () => {
     }
     expect(out).toContain("SERVICE");
     expect(out).toContain("Press Ctrl-C to stop.");
+    // The echo service is the seed's capitalizing one.
+    const echoed = await Bun.$`printf 'hello straße\n' | nc -q 1 127.0.0.1 5001`.text();
+    expect(echoed).toBe("HELLO STRASSE\n");
     proc.kill("SIGINT");
     expect(await proc.exited).toBe(0);
     await Bun.$`rm -rf ${data}`.quiet();

@@ -6,8 +6,8 @@ import {
   parseFlags,
   parseLogLevel,
   stderrLog,
+  trapStopSignals,
   UsageError,
-  waitForStopSignal,
 } from "../cli-kit.ts";
 import { instancePorts, type RunningService, services } from "../services.ts";
 
@@ -57,6 +57,8 @@ export const up: Command = {
     if (values.postgres !== undefined && !/^postgres(ql)?:\/\//.test(values.postgres)) {
       throw new UsageError("--postgres must be a postgres:// URL", usage);
     }
+    // Handlers first: a Ctrl-C at any moment from here on stops what has started, with exit 0.
+    const stopSignal = trapStopSignals();
     const running: RunningService[] = [];
     const stopAll = async () => {
       for (const service of running.reverse()) await service.stop();
@@ -92,7 +94,7 @@ export const up: Command = {
       .map((l) => [l.service, l.protocol, `${l.host}:${l.port}`]);
     console.log(formatTable(["SERVICE", "PROTO", "LISTENING"], rows));
     console.log("Press Ctrl-C to stop.");
-    const signal = await waitForStopSignal();
+    const signal = await stopSignal;
     console.error(`${signal}: stopping`);
     await stopAll();
     return 0;
