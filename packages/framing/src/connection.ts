@@ -1,23 +1,52 @@
 // Connection: one framed peer over a Bun TCP socket — queued, coalesced writes and message reads.
 import type { Socket } from "bun";
-import { DEFAULT_MAX_INBOX_MESSAGES, DEFAULT_MAX_QUEUED_BYTES } from "./constants.ts";
+import {
+  DEFAULT_MAX_HELD_INPUT_BYTES,
+  DEFAULT_MAX_INBOX_MESSAGES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MESSAGE_TIMEOUT_MS,
+  DEFAULT_MIN_INPUT_BYTES_PER_SECOND,
+  DEFAULT_SEND_TIMEOUT_MS,
+  DEFAULT_STALL_QUEUED_BYTES,
+} from "./constants.ts";
+import { coarseNow, type Sweepable, unwatch, watch } from "./deadline-clock.ts";
 import { FramingError } from "./errors.ts";
+import type { InputBudget } from "./input-budget.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import type { MessageDecoder, Protocol } from "./protocol.ts";
 import { scheduleFlush } from "./write-scheduler.ts";
 
 export interface ConnectionOptions {
-  /** Outgoing bytes allowed to wait for a slow reader; past it the peer is dropped. @default 1 MiB */
+  /** Hard cap on outgoing bytes waiting for a slow reader; past it the peer is dropped. @default 1 MiB */
   maxQueuedBytes?: number;
-  /** Close a peer that sends nothing for this long; 0 disables. @default 0 */
+  /** A stalled reader: output over this size... @default 64 KiB */
+  stallQueuedBytes?: number;
+  /** ...that is not taken down below it for this long closes the peer; 0 disables. @default 30000 */
+  sendTimeoutMs?: number;
+  /** Close a peer that sends nothing for this long; 0 disables. @default 0 (listen: 300000) */
   idleTimeoutMs?: number;
+  /**
+   * A message (frame, line, request head or body) must complete within this long of its first
+   * byte, plus one second per `minInputBytesPerSecond` bytes received meanwhile. No byte resets
+   * it, so one byte every few seconds cannot hold a connection. 0 disables. @default 10000
+   */
+  messageTimeoutMs?: number;
+  /** The rate allowance of `messageTimeoutMs`. @default 1024 */
+  minInputBytesPerSecond?: number;
+  /** Push mode: input held behind `hold()` up to this size before reading pauses. @default 1 MiB */
+  maxHeldInputBytes?: number;
   /** How long `close()` waits for queued output to drain before dropping it. @default 5000 */
   closeTimeoutMs?: number;
 }
 
 export const CONNECTION_DEFAULTS = {
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+  stallQueuedBytes: DEFAULT_STALL_QUEUED_BYTES,
+  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
   idleTimeoutMs: 0,
+  messageTimeoutMs: DEFAULT_MESSAGE_TIMEOUT_MS,
+  minInputBytesPerSecond: DEFAULT_MIN_INPUT_BYTES_PER_SECOND,
+  maxHeldInputBytes: DEFAULT_MAX_HELD_INPUT_BYTES,
   closeTimeoutMs: 5000,
 } satisfies Required<ConnectionOptions>;
 
@@ -33,6 +62,8 @@ export interface ConnectionHooks<In, Out> {
   /**
    * Push mode: every message, synchronously, as it is decoded. Without it: pull mode. A
    * Uint8Array message may be a view of the socket's chunk: use it (or copy it) before returning.
+   * Call `connection.hold()` in it to stop delivery while the message's work is pending (a
+   * commit), and `proceed()` when it is done: later messages wait, in order.
    */
   onMessage?: (connection: Connection<In, Out>, message: In) => void;
   /** A recoverable decode problem (a dropped over-long line). */
@@ -42,6 +73,11 @@ export interface ConnectionHooks<In, Out> {
    * closes once its queue is flushed, so send anything still held back (batched output) here.
    */
   onEnd?: (connection: Connection<In, Out>) => void;
+}
+
+/** A recoverable decode error waiting behind `hold()`, in its place among the messages. */
+class HeldError {
+  constructor(readonly error: FramingError) {}
 }
 
 /** What a Bun socket carries in `socket.data`. */
@@ -56,7 +92,7 @@ type Waiter<In> = (message: In | undefined) => void;
  * event-loop turn leaves in a single socket write, and what the kernel doesn't take waits for
  * `drain`. Reads are push (`onMessage`) or pull (`receive()`, `for await`).
  */
-export class Connection<In, Out> {
+export class Connection<In, Out> implements Sweepable {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
@@ -67,8 +103,14 @@ export class Connection<In, Out> {
   readonly #decoder: MessageDecoder<In>;
   readonly #hooks: ConnectionHooks<In, Out>;
   readonly #maxQueuedBytes: number;
+  readonly #stallQueuedBytes: number;
+  readonly #sendTimeoutMs: number;
   readonly #idleTimeoutMs: number;
+  readonly #messageTimeoutMs: number;
+  readonly #msPerInputByte: number;
+  readonly #maxHeldInputBytes: number;
   readonly #closeTimeoutMs: number;
+  readonly #budget: InputBudget | undefined;
 
   /** Encoded messages not yet taken by the kernel: this turn's sends and what waits for `drain`. */
   readonly #out = new OutputBuffer();
@@ -90,22 +132,53 @@ export class Connection<In, Out> {
   #halfClose = false;
   #error: Error | undefined;
   #resolveClosed!: (result: { error?: Error }) => void;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastActivity = 0;
+  /** Coarse time of the last byte received. */
+  #lastInput = 0;
+  /** Coarse time the incomplete message began, or -1 between messages. */
+  #partialSince = -1;
+  /** stats.bytesIn when it began. */
+  #partialBytesIn = 0;
+  /** Bytes a stream-mode consumer says it holds of an incomplete message (reportPartialInput). */
+  #reportedPartial = 0;
+  /** Coarse time the output queue went over stallQueuedBytes, or -1. */
+  #stalledSince = -1;
+  /** Push mode behind hold(): messages (and recoverable errors) not delivered yet, in order. */
+  #held = false;
+  #delivering = false;
+  #backlog: (In | HeldError)[] = [];
+  #backlogHead = 0;
+  #backlogBytes = 0;
+  #readPaused = false;
+  /** End of stream seen while messages were held: finished once they are delivered. */
+  #endPending = false;
+  /** Bytes last reported to the input budget. */
+  #budgeted = 0;
 
   constructor(
     socket: Socket<SocketSlot>,
     protocol: Protocol<In, Out>,
     options: ConnectionOptions,
     hooks: ConnectionHooks<In, Out>,
+    budget?: InputBudget,
   ) {
     this.#socket = socket;
     this.#protocol = protocol;
     this.#hooks = hooks;
-    this.#maxQueuedBytes = options.maxQueuedBytes ?? CONNECTION_DEFAULTS.maxQueuedBytes;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? CONNECTION_DEFAULTS.idleTimeoutMs;
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? CONNECTION_DEFAULTS.closeTimeoutMs;
+    this.#budget = budget;
+    const o = { ...CONNECTION_DEFAULTS };
+    for (const key of Object.keys(o) as (keyof typeof o)[]) {
+      const value = options[key];
+      if (value !== undefined) o[key] = value;
+    }
+    this.#maxQueuedBytes = o.maxQueuedBytes;
+    this.#stallQueuedBytes = Math.min(o.stallQueuedBytes, o.maxQueuedBytes);
+    this.#sendTimeoutMs = o.sendTimeoutMs;
+    this.#idleTimeoutMs = o.idleTimeoutMs;
+    this.#messageTimeoutMs = o.messageTimeoutMs;
+    this.#msPerInputByte = o.minInputBytesPerSecond > 0 ? 1000 / o.minInputBytesPerSecond : 0;
+    this.#maxHeldInputBytes = o.maxHeldInputBytes;
+    this.#closeTimeoutMs = o.closeTimeoutMs;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = (socket as { remotePort?: number }).remotePort ?? 0;
     this.#decoder = protocol.createDecoder({
@@ -116,10 +189,8 @@ export class Connection<In, Out> {
       this.#resolveClosed = resolve;
     });
     socket.data = { connection: this as Connection<unknown, unknown> };
-    if (this.#idleTimeoutMs > 0) {
-      this.#lastActivity = performance.now();
-      this.#armIdle(this.#idleTimeoutMs);
-    }
+    watch(this);
+    this.#lastInput = coarseNow();
   }
 
   /** True once the connection is closing or closed: sends are ignored. */
@@ -135,6 +206,36 @@ export class Connection<In, Out> {
   /** Bytes waiting to be written to this peer. */
   get queuedBytes(): number {
     return this.#out.length;
+  }
+
+  /** Bytes of input held now: an incomplete message, and messages waiting behind `hold()`. */
+  get heldInputBytes(): number {
+    return (this.#decoder.bufferedBytes ?? 0) + this.#reportedPartial + this.#backlogBytes;
+  }
+
+  /**
+   * Push mode: stop delivering messages until `proceed()` (the work for this one is pending).
+   * What arrives meanwhile is kept, in order, without a promise per message; past
+   * `maxHeldInputBytes` the connection stops reading from the socket until delivery resumes.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Delivers the messages held meanwhile, synchronously, until the next `hold()`. */
+  proceed(): void {
+    this.#held = false;
+    if (!this.#delivering) this.#deliverBacklog();
+  }
+
+  /**
+   * Stream mode (protocol `bytes()`): the consumer's parser holds `bytes` of an incomplete message
+   * (0 between messages; any positive number while a body is being received). It starts and stops
+   * the message deadline, and counts toward the server's input budget, like a decoder's partial frame.
+   */
+  reportPartialInput(bytes: number): void {
+    this.#reportedPartial = bytes;
+    this.#trackPartial();
   }
 
   /** Encodes and queues one message. False if the connection is closed or just overflowed. */
@@ -225,7 +326,7 @@ export class Connection<In, Out> {
   handleData(chunk: Uint8Array): void {
     if (this.#state !== "open") return; // closing: what the peer still sends is ignored
     this.stats.bytesIn += chunk.length;
-    if (this.#idleTimeoutMs > 0) this.#lastActivity = performance.now();
+    this.#lastInput = coarseNow();
     let messages: In[];
     try {
       messages = this.#decoder.push(chunk);
@@ -237,6 +338,7 @@ export class Connection<In, Out> {
     else this.#deliver(messages);
     const failure = this.#decoder.failure;
     if (failure) this.#fail(failure, false);
+    else this.#trackPartial();
   }
 
   /** @internal socket `end`: the peer sent FIN. */
@@ -251,6 +353,15 @@ export class Connection<In, Out> {
       return;
     }
     this.#deliver(rest);
+    if (this.#held || this.#backlogHead < this.#backlog.length) {
+      this.#endPending = true; // finished by #deliverBacklog once the held messages are handled
+      return;
+    }
+    this.#finishEnd();
+  }
+
+  #finishEnd(): void {
+    if (this.#state !== "open") return;
     this.#hooks.onEnd?.(this);
     if (this.#hooks.onMessage) {
       this.close(); // push mode: nothing more will come; finish sending, then close
@@ -270,9 +381,18 @@ export class Connection<In, Out> {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#error ??= error;
-    clearTimeout(this.#idleTimer);
+    unwatch(this);
     clearTimeout(this.#closeTimer);
     this.#out.clear();
+    this.#backlog = [];
+    this.#backlogHead = 0;
+    this.#backlogBytes = 0;
+    this.#reportedPartial = 0;
+    if (this.#budget && this.#budgeted !== 0) {
+      const delta = -this.#budgeted;
+      this.#budgeted = 0;
+      this.#budget.update(this, delta);
+    }
     this.#wakeWaiters();
     this.#wakeDrainWaiters();
     this.#resolveClosed(this.#error ? { error: this.#error } : {});
@@ -311,6 +431,7 @@ export class Connection<In, Out> {
       return false;
     }
     void size;
+    if (queued > this.#stallQueuedBytes && this.#stalledSince < 0) this.#stalledSince = coarseNow();
     this.stats.messagesOut++;
     this.#requestFlush();
     return true;
@@ -331,11 +452,15 @@ export class Connection<In, Out> {
       if (written < 0) return; // the socket is closing; `close` follows
       this.stats.bytesOut += written;
       this.#out.consume(written);
+      if (this.#stalledSince >= 0 && this.#out.length <= this.#stallQueuedBytes) {
+        this.#stalledSince = -1;
+      }
       if (written < pending.length) {
         this.#blocked = true;
         return; // the rest waits for drain
       }
     }
+    this.#stalledSince = -1;
     this.#wakeDrainWaiters();
     if (this.#state === "closing") {
       this.#socket.end();
@@ -349,10 +474,20 @@ export class Connection<In, Out> {
     this.stats.messagesIn += messages.length;
     const onMessage = this.#hooks.onMessage;
     if (onMessage) {
-      for (const message of messages) {
-        if (this.#state === "closed") return;
-        onMessage(this, message);
+      if (this.#held || this.#backlogHead < this.#backlog.length) {
+        this.#keep(messages, 0);
+        return;
       }
+      this.#delivering = true;
+      for (let i = 0; i < messages.length; i++) {
+        if (this.#state === "closed") break;
+        if (this.#held) {
+          this.#keep(messages, i);
+          break;
+        }
+        onMessage(this, messages[i] as In);
+      }
+      this.#delivering = false;
       return;
     }
     for (const message of messages) {
@@ -376,9 +511,131 @@ export class Connection<In, Out> {
       this.#deliver(messages.slice(from, index));
       from = index;
       if (this.#state === "closed") return;
-      this.#hooks.onRecoverableError?.(this, error);
+      if (this.#hooks.onMessage && (this.#held || this.#backlogHead < this.#backlog.length)) {
+        this.#backlog.push(new HeldError(error));
+      } else {
+        this.#hooks.onRecoverableError?.(this, error);
+      }
     }
     this.#deliver(messages.slice(from));
+  }
+
+  /** Keeps messages[from..] behind a hold: views of the socket's chunk are copied, once. */
+  #keep(messages: In[], from: number): void {
+    for (let i = from; i < messages.length; i++) {
+      let message = messages[i] as In;
+      if (message instanceof Uint8Array) {
+        message = message.slice() as In;
+        this.#backlogBytes += (message as Uint8Array).length;
+      } else if (typeof message === "string") {
+        this.#backlogBytes += message.length;
+      }
+      this.#backlog.push(message);
+    }
+    if (!this.#readPaused && this.#backlogBytes > this.#maxHeldInputBytes) {
+      this.#readPaused = true;
+      this.#socket.pause();
+    }
+  }
+
+  /** proceed(): hands held messages over until the next hold, then finishes a pending end. */
+  #deliverBacklog(): void {
+    const onMessage = this.#hooks.onMessage;
+    if (!onMessage) return;
+    this.#delivering = true;
+    while (!this.#held && this.#state === "open" && this.#backlogHead < this.#backlog.length) {
+      const item = this.#backlog[this.#backlogHead] as In | HeldError;
+      this.#backlog[this.#backlogHead++] = undefined as In;
+      if (item instanceof HeldError) {
+        this.#hooks.onRecoverableError?.(this, item.error);
+        continue;
+      }
+      if (item instanceof Uint8Array) this.#backlogBytes -= item.length;
+      else if (typeof item === "string") this.#backlogBytes -= item.length;
+      onMessage(this, item);
+    }
+    this.#delivering = false;
+    if (this.#backlogHead >= this.#backlog.length) {
+      this.#backlog = [];
+      this.#backlogHead = 0;
+      this.#backlogBytes = 0;
+    }
+    if (this.#readPaused && this.#backlogBytes <= this.#maxHeldInputBytes / 2) {
+      this.#readPaused = false;
+      this.#socket.resume();
+    }
+    this.#trackPartial();
+    if (this.#endPending && !this.#held && this.#backlog.length === 0) {
+      this.#endPending = false;
+      this.#finishEnd();
+    }
+  }
+
+  /** After input changed: starts or ends the message deadline, and updates the input budget. */
+  #trackPartial(): void {
+    const partial = (this.#decoder.bufferedBytes ?? 0) + this.#reportedPartial;
+    if (partial > 0) {
+      if (this.#partialSince < 0) {
+        this.#partialSince = coarseNow();
+        this.#partialBytesIn = this.stats.bytesIn - partial;
+      }
+    } else {
+      this.#partialSince = -1;
+    }
+    if (this.#budget) {
+      const held = partial + this.#backlogBytes;
+      const delta = held - this.#budgeted;
+      if (delta !== 0) {
+        this.#budgeted = held;
+        this.#budget.update(this, delta);
+      }
+    }
+  }
+
+  /** @internal the deadline sweep */
+  checkDeadlines(now: number): void {
+    if (this.#state === "closed") return;
+    if (this.#state === "closing") return; // the close timer bounds it
+    if (this.#partialSince >= 0 && this.#messageTimeoutMs > 0 && !this.#held) {
+      const received = this.stats.bytesIn - this.#partialBytesIn;
+      const allowed = this.#messageTimeoutMs + received * this.#msPerInputByte;
+      const elapsed = now - this.#partialSince;
+      if (elapsed > allowed) {
+        this.#fail(
+          new FramingError(
+            "MESSAGE_TIMEOUT",
+            `a message was not complete ${Math.round(elapsed)} ms after its first byte (${received} bytes received)`,
+          ),
+          true,
+        );
+        return;
+      }
+    }
+    if (this.#stalledSince >= 0 && this.#sendTimeoutMs > 0) {
+      const stalledFor = now - this.#stalledSince;
+      if (stalledFor > this.#sendTimeoutMs) {
+        this.#fail(
+          new FramingError(
+            "SEND_TIMEOUT",
+            `peer is not reading: ${this.#out.length} bytes queued for ${Math.round(stalledFor)} ms`,
+            this.#out.length,
+            this.#stallQueuedBytes,
+          ),
+          true,
+        );
+        return;
+      }
+    }
+    if (this.#idleTimeoutMs > 0 && !this.#held && this.#backlog.length === 0) {
+      const idleFor = now - this.#lastInput;
+      if (idleFor >= this.#idleTimeoutMs) {
+        this.#error ??= new FramingError(
+          "IDLE_TIMEOUT",
+          `nothing received for ${Math.round(idleFor)} ms`,
+        );
+        this.close();
+      }
+    }
   }
 
   #take(): In {
@@ -425,21 +682,5 @@ export class Connection<In, Out> {
     } else {
       this.close();
     }
-  }
-
-  #armIdle(delayMs: number): void {
-    this.#idleTimer = setTimeout(() => {
-      const idleFor = performance.now() - this.#lastActivity;
-      if (idleFor >= this.#idleTimeoutMs) {
-        const error = new FramingError(
-          "IDLE_TIMEOUT",
-          `nothing received for ${Math.round(idleFor)} ms`,
-        );
-        this.#error ??= error;
-        this.close();
-      } else {
-        this.#armIdle(this.#idleTimeoutMs - idleFor);
-      }
-    }, delayMs);
   }
 }

@@ -13,6 +13,12 @@ export type FramingErrorCode =
   | "QUEUE_OVERFLOW"
   /** Nothing was received for `idleTimeoutMs`. */
   | "IDLE_TIMEOUT"
+  /** A message (frame, line, request head) did not complete in time from its first byte. */
+  | "MESSAGE_TIMEOUT"
+  /** The peer left its output queue over `stallQueuedBytes` for longer than `sendTimeoutMs`. */
+  | "SEND_TIMEOUT"
+  /** The server's partial-input budget was spent and this connection held the most. */
+  | "INPUT_BUDGET"
   /** The connection is closed. */
   | "CLOSED";
 

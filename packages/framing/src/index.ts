@@ -18,8 +18,15 @@ export {
 } from "./constants.ts";
 // Errors
 export { FramingError, type FramingErrorCode } from "./errors.ts";
+export { InputBudget } from "./input-budget.ts";
 // Length-prefixed frames
-export { encodeFrame, FrameDecoder, type FrameDecoderOptions } from "./length-prefixed.ts";
+export {
+  encodeFrame,
+  encodeFrame16,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  type PrefixBytes,
+} from "./length-prefixed.ts";
 // Lines
 export { encodeLine, LineDecoder, type LineDecoderOptions } from "./lines.ts";
 export { LISTEN_DEFAULTS, type Listener, type ListenOptions, listen } from "./listen.ts";
@@ -27,6 +34,7 @@ export { LISTEN_DEFAULTS, type Listener, type ListenOptions, listen } from "./li
 export { LOG_LEVELS, type Log, type LogEvent, type LogLevel, silentLog } from "./log.ts";
 // Protocols for the connection helper
 export {
+  bytes,
   type DecoderContext,
   frames,
   type LinesProtocolOptions,

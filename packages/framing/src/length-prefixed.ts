@@ -1,47 +1,80 @@
-// Length-prefixed frames: a u32 big-endian payload length, then the payload (the BBS and name service wire).
+// Length-prefixed frames: a big-endian payload length, then the payload. 4-byte prefixes are the BBS
+// and name service wire; 2-byte prefixes are DNS over TCP and TLS (RFC 1035 §4.2.2, RFC 7766, RFC 7858).
 import { DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, MAX_ENCODABLE_FRAME_BYTES } from "./constants.ts";
 import { FramingError } from "./errors.ts";
 import type { OutputBuffer } from "./output-buffer.ts";
 import { encodeText } from "./utf8.ts";
 
-function payloadBytes(payload: Uint8Array | string): Uint8Array {
+/** Bytes in a length prefix: 4 (u32, the default) or 2 (u16, DNS over TCP). */
+export type PrefixBytes = 2 | 4;
+
+/** The largest payload a prefix of `prefixBytes` can express. */
+export function maxEncodable(prefixBytes: PrefixBytes): number {
+  return prefixBytes === 2 ? 0xffff : MAX_ENCODABLE_FRAME_BYTES;
+}
+
+function payloadBytes(payload: Uint8Array | string, prefixBytes: PrefixBytes): Uint8Array {
   const body = typeof payload === "string" ? encodeText(payload) : payload;
-  if (body.length > MAX_ENCODABLE_FRAME_BYTES) {
+  const max = maxEncodable(prefixBytes);
+  if (body.length > max) {
     throw new FramingError(
       "ENCODE_TOO_LARGE",
-      `a ${body.length}-byte payload does not fit a 4-byte length prefix`,
+      `a ${body.length}-byte payload does not fit a ${prefixBytes}-byte length prefix`,
       body.length,
-      MAX_ENCODABLE_FRAME_BYTES,
+      max,
     );
   }
   return body;
 }
 
-function writeFrame(body: Uint8Array, target: Uint8Array, offset: number): void {
+function writeFrame(
+  body: Uint8Array,
+  target: Uint8Array,
+  offset: number,
+  prefixBytes: PrefixBytes,
+): void {
   const size = body.length;
-  target[offset] = size >>> 24;
-  target[offset + 1] = (size >>> 16) & 0xff;
-  target[offset + 2] = (size >>> 8) & 0xff;
-  target[offset + 3] = size & 0xff;
-  target.set(body, offset + HEADER_BYTES);
+  if (prefixBytes === 4) {
+    target[offset++] = size >>> 24;
+    target[offset++] = (size >>> 16) & 0xff;
+  }
+  target[offset] = (size >>> 8) & 0xff;
+  target[offset + 1] = size & 0xff;
+  target.set(body, offset + 2);
 }
 
-/** Encodes one frame; a string payload is sent as UTF-8. */
+/** Encodes one frame with a 4-byte length prefix; a string payload is sent as UTF-8. */
 export function encodeFrame(payload: Uint8Array | string): Uint8Array {
-  const body = payloadBytes(payload);
-  const frame = new Uint8Array(HEADER_BYTES + body.length);
-  writeFrame(body, frame, 0);
+  return encodePrefixed(payload, HEADER_BYTES);
+}
+
+/** Encodes one frame with a 2-byte length prefix (DNS over TCP, RFC 1035 §4.2.2). */
+export function encodeFrame16(payload: Uint8Array | string): Uint8Array {
+  return encodePrefixed(payload, 2);
+}
+
+/** Encodes one frame with a prefix of `prefixBytes`. */
+export function encodePrefixed(payload: Uint8Array | string, prefixBytes: PrefixBytes): Uint8Array {
+  const body = payloadBytes(payload, prefixBytes);
+  const frame = new Uint8Array(prefixBytes + body.length);
+  writeFrame(body, frame, 0, prefixBytes);
   return frame;
 }
 
 /** Encodes one frame straight into an output buffer (one copy of the payload). */
-export function encodeFrameInto(payload: Uint8Array | string, out: OutputBuffer): void {
-  const body = payloadBytes(payload);
-  const { bytes, offset } = out.reserve(HEADER_BYTES + body.length);
-  writeFrame(body, bytes, offset);
+export function encodeFrameInto(
+  payload: Uint8Array | string,
+  out: OutputBuffer,
+  prefixBytes: PrefixBytes,
+): void {
+  const body = payloadBytes(payload, prefixBytes);
+  const { bytes, offset } = out.reserve(prefixBytes + body.length);
+  writeFrame(body, bytes, offset, prefixBytes);
 }
 
 export interface FrameDecoderOptions {
+  /** Length prefix size: 4 (u32) or 2 (u16, DNS over TCP). @default 4 */
+  prefixBytes?: PrefixBytes;
   /** Largest payload accepted; a bigger length prefix throws FRAME_TOO_LARGE at once. @default 1 MiB */
   maxFrameBytes?: number;
   /**
@@ -59,6 +92,7 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
+  readonly prefixBytes: PrefixBytes;
   readonly #copy: boolean;
   /** Pieces of the incomplete frame at the end of the stream so far (copies: chunks may be reused). */
   #pending: Uint8Array[] = [];
@@ -69,11 +103,13 @@ export class FrameDecoder {
   #failure: FramingError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    if (!Number.isInteger(max) || max < 0 || max > MAX_ENCODABLE_FRAME_BYTES) {
-      throw new RangeError(
-        `maxFrameBytes must be an integer from 0 to ${MAX_ENCODABLE_FRAME_BYTES}`,
-      );
+    const prefix = options.prefixBytes ?? HEADER_BYTES;
+    if (prefix !== 2 && prefix !== 4) throw new RangeError("prefixBytes must be 2 or 4");
+    this.prefixBytes = prefix;
+    const limit = maxEncodable(prefix);
+    const max = options.maxFrameBytes ?? Math.min(DEFAULT_MAX_FRAME_BYTES, limit);
+    if (!Number.isInteger(max) || max < 0 || max > limit) {
+      throw new RangeError(`maxFrameBytes must be an integer from 0 to ${limit}`);
     }
     this.maxFrameBytes = max;
     this.#copy = options.copy ?? true;
@@ -114,15 +150,18 @@ export class FrameDecoder {
     }
     // Fast path: whole frames inside this chunk.
     const end = chunk.length;
-    while (end - offset >= HEADER_BYTES) {
+    const prefix = this.prefixBytes;
+    while (end - offset >= prefix) {
       const size =
-        ((chunk[offset]! << 24) |
-          (chunk[offset + 1]! << 16) |
-          (chunk[offset + 2]! << 8) |
-          chunk[offset + 3]!) >>>
-        0;
+        prefix === 4
+          ? ((chunk[offset]! << 24) |
+              (chunk[offset + 1]! << 16) |
+              (chunk[offset + 2]! << 8) |
+              chunk[offset + 3]!) >>>
+            0
+          : (chunk[offset]! << 8) | chunk[offset + 1]!;
       this.#check(size);
-      const start = offset + HEADER_BYTES;
+      const start = offset + prefix;
       if (end - start < size) break;
       frames.push(
         this.#copy ? chunk.slice(start, start + size) : chunk.subarray(start, start + size),
@@ -137,7 +176,7 @@ export class FrameDecoder {
     if (this.#failure) throw this.#failure;
     if (this.#pendingBytes === 0) return;
     const have = this.#pendingBytes;
-    const want = this.#size < 0 ? HEADER_BYTES : HEADER_BYTES + this.#size;
+    const want = this.prefixBytes + Math.max(this.#size, 0);
     this.#reset();
     throw new FramingError(
       "TRUNCATED_FRAME",
@@ -162,7 +201,7 @@ export class FrameDecoder {
   #stash(piece: Uint8Array): void {
     this.#pending.push(piece);
     this.#pendingBytes += piece.length;
-    if (this.#size < 0 && this.#pendingBytes >= HEADER_BYTES) {
+    if (this.#size < 0 && this.#pendingBytes >= this.prefixBytes) {
       this.#size = this.#readPendingHeader();
       this.#check(this.#size);
     }
@@ -175,12 +214,12 @@ export class FrameDecoder {
   #continuePending(chunk: Uint8Array, frames: Uint8Array[]): number {
     let offset = 0;
     if (this.#size < 0) {
-      const take = Math.min(HEADER_BYTES - this.#pendingBytes, chunk.length);
+      const take = Math.min(this.prefixBytes - this.#pendingBytes, chunk.length);
       this.#stash(chunk.slice(0, take));
       offset = take;
       if (this.#size < 0) return -1;
     }
-    const total = HEADER_BYTES + this.#size;
+    const total = this.prefixBytes + this.#size;
     const take = Math.min(total - this.#pendingBytes, chunk.length - offset);
     if (this.#pendingBytes + take < total) {
       if (take > 0) this.#stash(chunk.slice(offset, offset + take));
@@ -189,7 +228,7 @@ export class FrameDecoder {
     // Complete: gather the payload once.
     const frame = new Uint8Array(this.#size);
     let at = 0;
-    let skip = HEADER_BYTES;
+    let skip: number = this.prefixBytes;
     for (const piece of this.#pending) {
       if (skip >= piece.length) {
         skip -= piece.length;
@@ -209,10 +248,10 @@ export class FrameDecoder {
     let size = 0;
     let got = 0;
     for (const piece of this.#pending) {
-      for (let i = 0; i < piece.length && got < HEADER_BYTES; i++, got++) {
+      for (let i = 0; i < piece.length && got < this.prefixBytes; i++, got++) {
         size = size * 256 + piece[i]!;
       }
-      if (got === HEADER_BYTES) break;
+      if (got === this.prefixBytes) break;
     }
     return size;
   }

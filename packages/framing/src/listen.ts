@@ -7,6 +7,7 @@ import {
   type SocketSlot,
 } from "./connection.ts";
 import type { FramingError } from "./errors.ts";
+import { InputBudget } from "./input-budget.ts";
 import { type Log, silentLog } from "./log.ts";
 import type { Protocol } from "./protocol.ts";
 
@@ -18,8 +19,15 @@ export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHoo
   protocol: Protocol<In, Out>;
   /** Peers beyond this many are closed at once (after `rejectMessage`, if given). @default 10000 */
   maxConnections?: number;
-  /** Sent to a peer refused by `maxConnections`. */
+  /** Connections allowed from one source address; 0 = no per-address cap. @default 64 */
+  maxConnectionsPerAddress?: number;
+  /** Sent to a peer refused by `maxConnections` or `maxConnectionsPerAddress`. */
   rejectMessage?: Out;
+  /**
+   * Bytes of partial input (incomplete messages, input held behind `hold()`) all connections may
+   * hold together; past it the connections holding the most are closed first. 0 = off. @default 32 MiB
+   */
+  maxBufferedInputBytes?: number;
   log?: Log;
   /**
    * A new peer. Pull-mode servers loop on `connection.receive()` here; when the returned promise
@@ -38,7 +46,14 @@ export interface Listener<In, Out> {
   stop(closeActive?: boolean): Promise<void>;
 }
 
-export const LISTEN_DEFAULTS = { hostname: "127.0.0.1", maxConnections: 10_000 } as const;
+export const LISTEN_DEFAULTS = {
+  hostname: "127.0.0.1",
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 64,
+  maxBufferedInputBytes: 32 << 20,
+  /** Servers close silent peers: five minutes, far beyond any pause in a live session. */
+  idleTimeoutMs: 300_000,
+} as const;
 
 /** Starts a TCP server; each accepted socket becomes a Connection. */
 export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, Out> {
@@ -47,6 +62,18 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new RangeError("maxConnections must be a positive integer");
   }
+  const perAddress = options.maxConnectionsPerAddress ?? LISTEN_DEFAULTS.maxConnectionsPerAddress;
+  if (!Number.isInteger(perAddress) || perAddress < 0) {
+    throw new RangeError("maxConnectionsPerAddress must be a non-negative integer");
+  }
+  const budget = new InputBudget(
+    options.maxBufferedInputBytes ?? LISTEN_DEFAULTS.maxBufferedInputBytes,
+  );
+  const connectionOptions = {
+    ...options,
+    idleTimeoutMs: options.idleTimeoutMs ?? LISTEN_DEFAULTS.idleTimeoutMs,
+  };
+  const byAddress = new Map<string, number>();
   const connections = new Set<Connection<In, Out>>();
   const peer = (c: Connection<In, Out>) => `${c.remoteAddress}:${c.remotePort}`;
 
@@ -86,19 +113,24 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
       const connection = new Connection<In, Out>(
         s as Socket<SocketSlot>,
         options.protocol,
+        connectionOptions,
         options,
-        options,
+        budget,
       );
-      if (connections.size >= maxConnections) {
-        log({
-          level: "warn",
-          event: "conn.rejected",
-          peer: peer(connection),
-          reason: "connection cap",
-        });
+      const address = connection.remoteAddress;
+      const fromAddress = (byAddress.get(address) ?? 0) + 1;
+      const reason =
+        connections.size >= maxConnections
+          ? "connection cap"
+          : perAddress > 0 && fromAddress > perAddress
+            ? "per-address cap"
+            : undefined;
+      if (reason) {
+        log({ level: "warn", event: "conn.rejected", peer: peer(connection), reason });
         connection.close(options.rejectMessage);
         return;
       }
+      byAddress.set(address, fromAddress);
       connections.add(connection);
       log({ level: "debug", event: "conn.open", peer: peer(connection) });
       start(connection);
@@ -117,9 +149,24 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
       if (!connection) return;
       connection.handleClose(error);
       if (!connections.delete(connection)) return;
+      const left = (byAddress.get(connection.remoteAddress) ?? 1) - 1;
+      if (left > 0) byAddress.set(connection.remoteAddress, left);
+      else byAddress.delete(connection.remoteAddress);
       const cause = connection.error;
       const reason = (cause as FramingError | undefined)?.code ?? cause?.message;
-      log({ level: "debug", event: "conn.close", peer: peer(connection), reason });
+      // A peer cut off by a defence gets one line at warn, the same in every service.
+      const defended =
+        reason === "MESSAGE_TIMEOUT" ||
+        reason === "SEND_TIMEOUT" ||
+        reason === "QUEUE_OVERFLOW" ||
+        reason === "INPUT_BUDGET";
+      log({
+        level: defended ? "warn" : "debug",
+        event: "conn.close",
+        peer: peer(connection),
+        reason,
+        detail: defended ? cause?.message : undefined,
+      });
       options.onClose?.(connection, cause);
     },
     error(s, error) {

@@ -1,13 +1,14 @@
 // Protocols: how a Connection turns bytes into messages and messages into bytes.
 import type { FramingError } from "./errors.ts";
 import {
-  encodeFrame,
   encodeFrameInto,
+  encodePrefixed,
   FrameDecoder,
   type FrameDecoderOptions,
 } from "./length-prefixed.ts";
 import { encodeLine, LineDecoder } from "./lines.ts";
 import type { OutputBuffer } from "./output-buffer.ts";
+import { encodeText } from "./utf8.ts";
 
 /** A streaming decoder: any chunking in, whole messages out. */
 export interface MessageDecoder<In> {
@@ -16,6 +17,11 @@ export interface MessageDecoder<In> {
   finish(): In[];
   /** A fatal error met after the messages `push` just returned; the connection closes after them. */
   readonly failure?: FramingError | undefined;
+  /**
+   * Bytes held of an incomplete message. Non-zero starts the connection's message deadline, and
+   * counts toward the server's input budget. @default 0
+   */
+  readonly bufferedBytes?: number;
 }
 
 /** Hooks a Connection gives its decoder. */
@@ -36,27 +42,57 @@ export interface Protocol<In, Out> {
   encodeInto?(message: Out, out: OutputBuffer): void;
 }
 
-/** Length-prefixed frames (u32 big-endian length + payload); strings are sent as UTF-8. */
+/**
+ * Length-prefixed frames (big-endian length + payload: u32 by default, u16 with `prefixBytes: 2`
+ * for DNS over TCP); strings are sent as UTF-8.
+ */
 export function frames(
   options: FrameDecoderOptions = {},
 ): Protocol<Uint8Array, Uint8Array | string> {
-  new FrameDecoder(options); // validates the options once, at construction
+  const prefixBytes = new FrameDecoder(options).prefixBytes; // validates the options once
+  return {
+    createDecoder: (context) => frameDecoder(options, context),
+    encode: (message) => encodePrefixed(message, prefixBytes),
+    encodeInto: (message, out) => encodeFrameInto(message, out, prefixBytes),
+  };
+}
+
+function frameDecoder(
+  options: FrameDecoderOptions,
+  context: DecoderContext,
+): MessageDecoder<Uint8Array> {
+  const decoder = new FrameDecoder({ ...options, copy: !context.consumedAtOnce });
+  return {
+    push: (chunk) => decoder.push(chunk),
+    finish: () => {
+      decoder.finish();
+      return [];
+    },
+    get failure() {
+      return decoder.failure;
+    },
+    get bufferedBytes() {
+      return decoder.bufferedBytes;
+    },
+  };
+}
+
+/**
+ * Stream mode: every chunk as it arrives, for parsers that consume bytes and ask for more (the
+ * HTTP request parser, a protocol upgrade). In push mode a chunk is a view valid during the call.
+ * The parser tells the connection where it stands with `reportPartialInput(bytes)`, which drives
+ * the message deadline and the input budget as a decoder's partial frame does.
+ */
+export function bytes(): Protocol<Uint8Array, Uint8Array | string> {
   return {
     createDecoder(context) {
-      const decoder = new FrameDecoder({ ...options, copy: !context.consumedAtOnce });
+      const copy = !context.consumedAtOnce;
       return {
-        push: (chunk) => decoder.push(chunk),
-        finish: () => {
-          decoder.finish();
-          return [];
-        },
-        get failure() {
-          return decoder.failure;
-        },
+        push: (chunk) => [copy ? chunk.slice() : chunk],
+        finish: () => [],
       };
     },
-    encode: encodeFrame,
-    encodeInto: encodeFrameInto,
+    encode: (message) => (typeof message === "string" ? encodeText(message) : message),
   };
 }
 
