@@ -677,7 +677,9 @@ export class Connection<In, Out> implements Sweepable {
     this.#error ??= error;
     if (now) {
       this.#out.clear();
-      this.#socket.end();
+      // Reset, not FIN: a FIN would wait behind bytes the kernel still holds for a peer that may
+      // never read them, and the peer would never learn it was cut off.
+      this.#socket.terminate();
       this.handleClose(error);
     } else {
       this.close();
