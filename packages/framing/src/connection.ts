@@ -676,10 +676,12 @@ export class Connection<In, Out> implements Sweepable {
     if (this.#state === "closed") return;
     this.#error ??= error;
     if (now) {
+      // With output stuck (a peer that does not read), reset: a FIN would wait behind the bytes
+      // the kernel still holds and the peer would never learn it was cut off. Otherwise a FIN.
+      const stuck = this.#out.length > 0 || this.#blocked;
       this.#out.clear();
-      // Reset, not FIN: a FIN would wait behind bytes the kernel still holds for a peer that may
-      // never read them, and the peer would never learn it was cut off.
-      this.#socket.terminate();
+      if (stuck) this.#socket.terminate();
+      else this.#socket.end();
       this.handleClose(error);
     } else {
       this.close();

@@ -29,7 +29,13 @@ export {
 } from "./length-prefixed.ts";
 // Lines
 export { encodeLine, LineDecoder, type LineDecoderOptions } from "./lines.ts";
-export { LISTEN_DEFAULTS, type Listener, type ListenOptions, listen } from "./listen.ts";
+export {
+  LISTEN_DEFAULTS,
+  type Listener,
+  type ListenOptions,
+  listen,
+  type Refusal,
+} from "./listen.ts";
 // Logging
 export { LOG_LEVELS, type Log, type LogEvent, type LogLevel, silentLog } from "./log.ts";
 // Protocols for the connection helper

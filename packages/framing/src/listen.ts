@@ -21,8 +21,11 @@ export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHoo
   maxConnections?: number;
   /** Connections allowed from one source address; 0 = no per-address cap. @default 64 */
   maxConnectionsPerAddress?: number;
-  /** Sent to a peer refused by `maxConnections` or `maxConnectionsPerAddress`. */
-  rejectMessage?: Out;
+  /**
+   * Sent to a peer refused by `maxConnections` or `maxConnectionsPerAddress`, or a function that
+   * words it for the refusal.
+   */
+  rejectMessage?: Out | ((refusal: Refusal) => Out);
   /**
    * Bytes of partial input (incomplete messages, input held behind `hold()`) all connections may
    * hold together; past it the connections holding the most are closed first. 0 = off. @default 32 MiB
@@ -36,6 +39,14 @@ export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHoo
   onConnection?(connection: Connection<In, Out>): void | Promise<void>;
   /** The peer is gone; `error` says why if it was not a clean close. */
   onClose?(connection: Connection<In, Out>, error?: Error): void;
+}
+
+/** Why listen() refused a new peer. */
+export interface Refusal {
+  reason: "connection cap" | "per-address cap";
+  address: string;
+  /** The cap that was reached. */
+  limit: number;
 }
 
 export interface Listener<In, Out> {
@@ -127,7 +138,13 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
             : undefined;
       if (reason) {
         log({ level: "warn", event: "conn.rejected", peer: peer(connection), reason });
-        connection.close(options.rejectMessage);
+        const reject = options.rejectMessage;
+        const limit = reason === "connection cap" ? maxConnections : perAddress;
+        connection.close(
+          typeof reject === "function"
+            ? (reject as (refusal: Refusal) => Out)({ reason, address, limit })
+            : reject,
+        );
         return;
       }
       byAddress.set(address, fromAddress);
