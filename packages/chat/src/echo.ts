@@ -14,8 +14,12 @@ export interface EchoServerOptions {
   maxLineBytes?: number;
   /** Output allowed to wait for a client that stops reading. @default 1 MiB */
   maxQueuedBytes?: number;
-  /** Disconnect a client that sends nothing for this long; 0 = never. @default 0 */
+  /** Disconnect a client that sends nothing for this long; 0 = never. @default 300000 */
   idleTimeoutMs?: number;
+  /** A line must end within this long of its first byte (plus 1 s per KiB); 0 = never. @default 30000 */
+  lineTimeoutMs?: number;
+  /** Connections allowed from one IP address; 0 = no cap. @default 64 */
+  maxConnectionsPerAddress?: number;
   log?: Log;
 }
 
@@ -25,7 +29,9 @@ export const ECHO_DEFAULTS = {
   upper: false,
   maxLineBytes: 64 * 1024,
   maxQueuedBytes: 1 << 20,
-  idleTimeoutMs: 0,
+  idleTimeoutMs: 300_000,
+  lineTimeoutMs: 30_000,
+  maxConnectionsPerAddress: 64,
 } as const;
 
 export interface EchoServer {
@@ -47,6 +53,13 @@ export function serveEcho(options: EchoServerOptions = {}): EchoServer {
     protocol: lines({ maxLineBytes, oversize: "drop" }),
     maxQueuedBytes: options.maxQueuedBytes ?? ECHO_DEFAULTS.maxQueuedBytes,
     idleTimeoutMs: options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs,
+    messageTimeoutMs: options.lineTimeoutMs ?? ECHO_DEFAULTS.lineTimeoutMs,
+    maxConnectionsPerAddress:
+      options.maxConnectionsPerAddress ?? ECHO_DEFAULTS.maxConnectionsPerAddress,
+    rejectMessage: ({ reason, address, limit }) =>
+      reason === "per-address cap"
+        ? `error TOO_MANY_CONNECTIONS: at most ${limit} connections from ${address} are allowed`
+        : "error TOO_MANY_CONNECTIONS: the server is full",
     log,
     onConnection(conn) {
       log({ event: "conn.open", peer: peer(conn) });

@@ -27,9 +27,15 @@ export interface ChatServerOptions {
   maxLineBytes?: number;
   /** Output allowed to wait for a client that stops reading; past it, it is disconnected. @default 1 MiB */
   maxQueuedBytes?: number;
-  /** Disconnect a client that sends nothing for this long; 0 = never. @default 0 */
+  /** Disconnect a client that sends nothing for this long (with a reason line); 0 = never. @default 600000 */
   idleTimeoutMs?: number;
-  /** Connections allowed from one IP address. @default 50 */
+  /**
+   * A line must end within this long of its first byte (plus 1 s per KiB), however slowly its
+   * bytes come; 0 = no deadline. 30 s: nc sends whole lines, and even a person on telnet in
+   * character mode finishes a line in that time. @default 30000
+   */
+  lineTimeoutMs?: number;
+  /** Connections allowed from one IP address; 0 = no cap. @default 50 */
   maxConnectionsPerAddress?: number;
   /** Connections allowed in total. @default 10000 */
   maxConnections?: number;
@@ -60,7 +66,9 @@ export const CHAT_DEFAULTS = {
   port: 5002,
   maxLineBytes: 4096,
   maxQueuedBytes: 1 << 20,
-  idleTimeoutMs: 0,
+  /** Ten minutes: an IRC server's ping timeout is a few minutes; a quiet room is not idle people. */
+  idleTimeoutMs: 600_000,
+  lineTimeoutMs: 30_000,
   maxConnectionsPerAddress: 50,
   maxConnections: 10_000,
   floodBurst: SESSION_DEFAULTS.floodBurst,
@@ -108,6 +116,7 @@ function leaveReason(error: Error | undefined): string | undefined {
   const code = (error as FramingError | undefined)?.code;
   if (code === "QUEUE_OVERFLOW") return "disconnected: not reading its messages";
   if (code === "IDLE_TIMEOUT") return "idle";
+  if (code === "MESSAGE_TIMEOUT") return "disconnected: a line that never ended";
   return error ? "connection lost" : undefined;
 }
 
@@ -126,7 +135,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     "idleTimeoutMs",
     options.idleTimeoutMs ?? CHAT_DEFAULTS.idleTimeoutMs,
   );
-  const perAddress = positiveInteger(
+  const perAddress = nonNegativeInteger(
     "maxConnectionsPerAddress",
     options.maxConnectionsPerAddress ?? CHAT_DEFAULTS.maxConnectionsPerAddress,
   );
@@ -147,7 +156,6 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   });
   const peers = new Map<Conn, Peer>();
   const coalescer = new Coalescer(options.coalesceMs ?? CHAT_DEFAULTS.coalesceMs);
-  const perAddressCount = new Map<string, number>();
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
   const protocol = lines({ maxLineBytes, oversize: "drop" });
@@ -161,29 +169,24 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       "maxConnections",
       options.maxConnections ?? CHAT_DEFAULTS.maxConnections,
     ),
-    rejectMessage: new ChatError("TOO_MANY_CONNECTIONS", "the server is full").toLine(),
+    maxConnectionsPerAddress: perAddress,
+    // The room's idle sweep below says why before closing; framing's would close silently.
+    idleTimeoutMs: 0,
+    messageTimeoutMs: nonNegativeInteger(
+      "lineTimeoutMs",
+      options.lineTimeoutMs ?? CHAT_DEFAULTS.lineTimeoutMs,
+    ),
+    rejectMessage: ({ reason, address, limit }) =>
+      new ChatError(
+        "TOO_MANY_CONNECTIONS",
+        reason === "per-address cap"
+          ? `at most ${limit} connections from ${address} are allowed`
+          : "the server is full",
+      ).toLine(),
     log,
     // The peer half-closed: let what is held for it go out before framing closes the connection.
     onEnd: () => coalescer.releaseAll(),
     onConnection(conn) {
-      const address = conn.remoteAddress;
-      const count = (perAddressCount.get(address) ?? 0) + 1;
-      perAddressCount.set(address, count);
-      if (count > perAddress) {
-        log({
-          level: "warn",
-          event: "chat.refused",
-          peer: peerName(conn),
-          reason: "per-address cap",
-        });
-        conn.close(
-          new ChatError(
-            "TOO_MANY_CONNECTIONS",
-            `at most ${perAddress} connections from ${address} are allowed`,
-          ).toLine(),
-        );
-        return;
-      }
       const outbox = coalescer.outbox(conn);
       const session = new ChatSession<Uint8Array>({
         room,
@@ -216,10 +219,6 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       peer.session.lineTooLong(maxLineBytes);
     },
     onClose(conn, error) {
-      const address = conn.remoteAddress;
-      const left = (perAddressCount.get(address) ?? 1) - 1;
-      if (left > 0) perAddressCount.set(address, left);
-      else perAddressCount.delete(address);
       const peer = peers.get(conn);
       if (!peer) return;
       peers.delete(conn);

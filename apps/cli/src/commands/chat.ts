@@ -30,7 +30,9 @@ ${serverFlagsUsage(CHAT_DEFAULTS.port, "", 29)}
   --flood-burst N            lines a client may send in a burst, 0 = no limit (default ${CHAT_DEFAULTS.floodBurst})
   --flood-rate N             then lines per second, 0 = no limit (default ${CHAT_DEFAULTS.floodLinesPerSecond})
   --idle-timeout-ms MS       disconnect clients silent this long, 0 = never (default ${CHAT_DEFAULTS.idleTimeoutMs})
-  --max-per-address N        connections from one IP address (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
+  --line-timeout-ms MS       a line must end this long after its first byte, plus 1 s per
+                             KiB; no byte resets it, 0 = never (default ${CHAT_DEFAULTS.lineTimeoutMs})
+  --max-per-address N        connections from one IP address, 0 = no cap (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
   --max-connections N        connections in total (default ${CHAT_DEFAULTS.maxConnections})
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
   --coalesce-ms MS           hold output at most this long to send several messages per
@@ -61,6 +63,7 @@ async function runServer(args: string[]): Promise<number> {
       "flood-burst": { type: "string" },
       "flood-rate": { type: "string" },
       "idle-timeout-ms": { type: "string" },
+      "line-timeout-ms": { type: "string" },
       "max-per-address": { type: "string" },
       "max-connections": { type: "string" },
       history: { type: "string" },
@@ -88,6 +91,7 @@ async function runServer(args: string[]): Promise<number> {
       floodBurst: count("flood-burst", CHAT_DEFAULTS.floodBurst),
       floodLinesPerSecond: count("flood-rate", CHAT_DEFAULTS.floodLinesPerSecond),
       idleTimeoutMs: count("idle-timeout-ms", CHAT_DEFAULTS.idleTimeoutMs),
+      lineTimeoutMs: count("line-timeout-ms", CHAT_DEFAULTS.lineTimeoutMs),
       maxConnectionsPerAddress: count("max-per-address", CHAT_DEFAULTS.maxConnectionsPerAddress),
       maxConnections: count("max-connections", CHAT_DEFAULTS.maxConnections),
       historySize: count("history", CHAT_DEFAULTS.historySize),

@@ -19,7 +19,10 @@ ${serverFlagsUsage(ECHO_DEFAULTS.port, "", 27)}
   --upper                  capitalize each line (default: off, lines echo unchanged)
   --max-line-bytes N       longest line; longer ones get an error line (default ${ECHO_DEFAULTS.maxLineBytes})
   --max-queued-bytes N     output kept for a client that stops reading (default ${ECHO_DEFAULTS.maxQueuedBytes})
-  --idle-timeout-ms MS     close clients silent this long, 0 = never (default ${ECHO_DEFAULTS.idleTimeoutMs})`;
+  --idle-timeout-ms MS     close clients silent this long, 0 = never (default ${ECHO_DEFAULTS.idleTimeoutMs})
+  --line-timeout-ms MS     a line must end this long after its first byte, plus 1 s per KiB;
+                           no byte resets it, 0 = never (default ${ECHO_DEFAULTS.lineTimeoutMs})
+  --max-per-address N      connections from one IP address, 0 = no cap (default ${ECHO_DEFAULTS.maxConnectionsPerAddress})`;
 
 export const echo: Command = {
   summary: "line echo server (--upper capitalizes), nc-friendly",
@@ -32,6 +35,8 @@ export const echo: Command = {
         "max-line-bytes": { type: "string" },
         "max-queued-bytes": { type: "string" },
         "idle-timeout-ms": { type: "string" },
+        "line-timeout-ms": { type: "string" },
+        "max-per-address": { type: "string" },
       },
       usage,
       ECHO_DEFAULTS,
@@ -48,6 +53,8 @@ export const echo: Command = {
         maxLineBytes: count("max-line-bytes", ECHO_DEFAULTS.maxLineBytes),
         maxQueuedBytes: count("max-queued-bytes", ECHO_DEFAULTS.maxQueuedBytes),
         idleTimeoutMs: count("idle-timeout-ms", ECHO_DEFAULTS.idleTimeoutMs),
+        lineTimeoutMs: count("line-timeout-ms", ECHO_DEFAULTS.lineTimeoutMs),
+        maxConnectionsPerAddress: count("max-per-address", ECHO_DEFAULTS.maxConnectionsPerAddress),
         log,
       });
     } catch (error) {
