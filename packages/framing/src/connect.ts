@@ -7,6 +7,7 @@ import {
   type SocketSlot,
 } from "./connection.ts";
 import type { Protocol } from "./protocol.ts";
+import { type ConnectTlsOptions, TlsError } from "./tls.ts";
 
 export interface ConnectOptions<In, Out> extends ConnectionOptions, ConnectionHooks<In, Out> {
   hostname: string;
@@ -14,6 +15,12 @@ export interface ConnectOptions<In, Out> extends ConnectionOptions, ConnectionHo
   protocol: Protocol<In, Out>;
   /** Give up connecting after this long. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Speak TLS. The certificate is always verified (against `ca` when given, else the system's
+   * CAs, and for `serverName` or the hostname); a failure rejects with TlsError, never falls
+   * back to clear text.
+   */
+  tls?: ConnectTlsOptions;
 }
 
 /** Connects to a server; resolves once the connection is open. Rejects with ECONNREFUSED etc. */
@@ -21,8 +28,24 @@ export async function connect<In, Out>(
   options: ConnectOptions<In, Out>,
 ): Promise<Connection<In, Out>> {
   let connection: Connection<In, Out> | undefined;
-  const socket: SocketHandler<SocketSlot, "uint8array"> = {
+  let handshakeDone!: (error?: Error) => void;
+  const handshake = new Promise<Error | undefined>((resolve) => {
+    handshakeDone = resolve;
+  });
+  const socket: SocketHandler<SocketSlot, "uint8array"> & {
+    handshake?(s: Socket<SocketSlot>, success: boolean, error: Error | null): void;
+  } = {
     binaryType: "uint8array",
+    handshake(s, success, error) {
+      if (success && (s as { authorized?: boolean }).authorized !== false) return handshakeDone();
+      const code = (error as { code?: string } | null)?.code ?? "TLS";
+      handshakeDone(
+        new TlsError(
+          `TLS: the certificate of ${options.hostname}:${options.port} failed verification: ${error?.message ?? "not authorized"} (${code})`,
+          code,
+        ),
+      );
+    },
     open(s) {
       connection = new Connection<In, Out>(
         s as Socket<SocketSlot>,
@@ -42,6 +65,7 @@ export async function connect<In, Out>(
     },
     close(s, error) {
       s.data.connection?.handleClose(error);
+      handshakeDone(new Error("the connection closed during the TLS handshake"));
     },
     error(s, error) {
       s.data.connection?.destroy(error);
@@ -64,15 +88,35 @@ export async function connect<In, Out>(
     );
   });
   try {
+    const tls = options.tls;
     const attempt = Bun.connect<SocketSlot>({
       hostname: options.hostname,
       port: options.port,
       allowHalfOpen: true,
+      ...(tls
+        ? {
+            tls:
+              tls === true
+                ? true
+                : {
+                    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+                    // Without it Bun checks the hostname (an IP against the IP SANs).
+                    ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+                  },
+          }
+        : {}),
       data: {},
       socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
     });
     const s = await Promise.race([attempt, timeout]);
     if (!connection) throw new Error("socket opened without a connection");
+    if (tls) {
+      const failure = await Promise.race([handshake, timeout]);
+      if (failure) {
+        connection.destroy(failure);
+        throw failure;
+      }
+    }
     void s;
     return connection;
   } finally {

@@ -48,4 +48,12 @@ export {
   type MessageDecoder,
   type Protocol,
 } from "./protocol.ts";
+export {
+  type ConnectTlsOptions,
+  checkTlsCredentials,
+  type ListenTlsOptions,
+  loadTlsCredentials,
+  type TlsCredentials,
+  TlsError,
+} from "./tls.ts";
 export { decodeText, encodeText } from "./utf8.ts";

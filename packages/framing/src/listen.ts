@@ -10,6 +10,7 @@ import type { FramingError } from "./errors.ts";
 import { InputBudget } from "./input-budget.ts";
 import { type Log, silentLog } from "./log.ts";
 import type { Protocol } from "./protocol.ts";
+import { checkTlsCredentials, type ListenTlsOptions, type TlsCredentials } from "./tls.ts";
 
 export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHooks<In, Out> {
   /** @default "127.0.0.1" */
@@ -31,6 +32,11 @@ export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHoo
    * hold together; past it the connections holding the most are closed first. 0 = off. @default 32 MiB
    */
   maxBufferedInputBytes?: number;
+  /**
+   * Also serve TLS on `tls.port` with this certificate and key (PEM), the same protocol, limits
+   * and connection set. A bad or mismatched pair throws TlsError at once.
+   */
+  tls?: ListenTlsOptions;
   log?: Log;
   /**
    * A new peer. Pull-mode servers loop on `connection.receive()` here; when the returned promise
@@ -52,6 +58,13 @@ export interface Refusal {
 export interface Listener<In, Out> {
   readonly hostname: string;
   readonly port: number;
+  /** The TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /**
+   * Swaps the TLS certificate without dropping anyone: new connections get the new one,
+   * established ones carry on. Throws TlsError (and keeps the old one) if the pair is unusable.
+   */
+  reloadTls(credentials: TlsCredentials): void;
   readonly connections: ReadonlySet<Connection<In, Out>>;
   /** Stops accepting; by default also closes every peer (flushing each) and waits for them. */
   stop(closeActive?: boolean): Promise<void>;
@@ -193,20 +206,45 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
     },
   };
 
-  const server = Bun.listen<SocketSlot>({
-    hostname: options.hostname ?? LISTEN_DEFAULTS.hostname,
-    port: options.port,
-    allowHalfOpen: true,
-    data: {},
-    socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
-  });
+  const hostname = options.hostname ?? LISTEN_DEFAULTS.hostname;
+  const open = (port: number, tls?: TlsCredentials) =>
+    Bun.listen<SocketSlot>({
+      hostname,
+      port,
+      allowHalfOpen: true,
+      // A TLS listener is replaced on reload by a second one on the same port (Bun's reload()
+      // keeps the old certificate), which needs SO_REUSEPORT on both.
+      ...(tls ? { tls, reusePort: true } : {}),
+      data: {},
+      socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
+    });
+  if (options.tls) checkTlsCredentials(options.tls);
+  const server = open(options.port);
+  let tlsServer: ReturnType<typeof open> | undefined;
+  try {
+    tlsServer = options.tls ? open(options.tls.port, options.tls) : undefined;
+  } catch (error) {
+    server.stop(true);
+    throw error;
+  }
+  const tlsPort = tlsServer?.port;
 
   return {
     hostname: server.hostname,
     port: server.port,
+    tlsPort,
     connections,
+    reloadTls(credentials) {
+      if (!tlsServer || tlsPort === undefined) throw new Error("this listener serves no TLS");
+      checkTlsCredentials(credentials);
+      const next = open(tlsPort, credentials);
+      tlsServer.stop(false); // established TLS connections carry on
+      tlsServer = next;
+      log({ event: "tls.reloaded", port: tlsPort });
+    },
     async stop(closeActive = true) {
       server.stop(false);
+      tlsServer?.stop(false);
       if (!closeActive) return;
       const waits = [...connections].map((c) => {
         c.close();
@@ -214,6 +252,7 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
       });
       await Promise.all(waits);
       server.stop(true);
+      tlsServer?.stop(true);
     },
   };
 }

@@ -1,0 +1,118 @@
+// TLS inside the same listener and Connection: our client, openssl s_client, bad pairs, reload.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  connect,
+  type Listener,
+  lines,
+  listen,
+  loadTlsCredentials,
+  type TlsCredentials,
+  TlsError,
+} from "../src/index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "framing-tls-"));
+let good: TlsCredentials;
+let other: TlsCredentials;
+
+/** A self-signed certificate for localhost/127.0.0.1 made with the system's openssl. */
+async function makeCert(name: string, cn: string): Promise<TlsCredentials> {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  await Bun.$`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${cn} -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ${key} -out ${cert} -days 2`.quiet();
+  return loadTlsCredentials(cert, key);
+}
+
+let server: Listener<string, string>;
+beforeAll(async () => {
+  good = await makeCert("good", "localhost");
+  other = await makeCert("other", "other");
+  server = listen<string, string>({
+    port: 0,
+    protocol: lines(),
+    tls: { port: 0, ...good },
+    onMessage: (c, m) => c.send(m.toUpperCase()),
+  });
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("TLS", () => {
+  test("the same service on the plain and the TLS port; our client verifies with --ca", async () => {
+    expect(server.tlsPort).toBeGreaterThan(0);
+    for (const [port, tls] of [
+      [server.port, undefined],
+      [server.tlsPort!, { ca: good.cert }],
+    ] as const) {
+      const client = await connect({ hostname: "127.0.0.1", port, protocol: lines(), tls });
+      client.send("hello");
+      expect(await client.receive()).toBe("HELLO");
+      client.close();
+    }
+  });
+
+  test("openssl s_client talks to the TLS port", async () => {
+    const out =
+      await Bun.$`printf 'secret\n' | openssl s_client -quiet -no_ign_eof -connect 127.0.0.1:${server.tlsPort!} -CAfile ${join(dir, "good.crt")} -verify_return_error 2>/dev/null`
+        .nothrow()
+        .text();
+    expect(out).toContain("SECRET");
+  });
+
+  test("an untrusted certificate is a clear error, never clear text", async () => {
+    const untrusted = connect({
+      hostname: "127.0.0.1",
+      port: server.tlsPort!,
+      protocol: lines(),
+      tls: { ca: other.cert },
+    });
+    await expect(untrusted).rejects.toThrow(/failed verification: self.signed certificate/);
+    await expect(untrusted).rejects.toBeInstanceOf(TlsError);
+    const wrongName = connect({
+      hostname: "127.0.0.1",
+      port: server.tlsPort!,
+      protocol: lines(),
+      tls: { ca: good.cert, serverName: "wrong.example" },
+    });
+    await expect(wrongName).rejects.toThrow(/does not match|altnames/);
+  });
+
+  test("a mismatched key or a file that is not PEM refuses start-up with a clear error", () => {
+    const start = (tls: TlsCredentials) =>
+      listen({ port: 0, protocol: lines(), tls: { port: 0, ...tls }, onMessage() {} });
+    expect(() => start({ cert: good.cert, key: other.key })).toThrow(
+      /key does not belong to the certificate/,
+    );
+    expect(() => start({ cert: "not a cert", key: "nope" })).toThrow(/not a PEM/);
+  });
+
+  test("reloadTls swaps the certificate; an established TLS connection carries on", async () => {
+    const listener = listen<string, string>({
+      port: 0,
+      protocol: lines(),
+      tls: { port: 0, ...good },
+      onMessage: (c, m) => c.send(m),
+    });
+    const before = await connect({
+      hostname: "127.0.0.1",
+      port: listener.tlsPort!,
+      protocol: lines(),
+      tls: { ca: good.cert },
+    });
+    expect(() => listener.reloadTls({ cert: other.cert, key: good.key })).toThrow(TlsError);
+    listener.reloadTls(other);
+    const subject =
+      await Bun.$`echo | openssl s_client -connect 127.0.0.1:${listener.tlsPort!} 2>/dev/null | grep subject=`
+        .nothrow()
+        .text();
+    expect(subject).toContain("CN = other");
+    before.send("still here");
+    expect(await before.receive()).toBe("still here");
+    before.close();
+    await listener.stop();
+  });
+});
