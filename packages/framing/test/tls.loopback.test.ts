@@ -56,10 +56,30 @@ describe("TLS", () => {
   });
 
   test("openssl s_client talks to the TLS port", async () => {
-    const out =
-      await Bun.$`printf 'secret\n' | openssl s_client -quiet -no_ign_eof -connect 127.0.0.1:${server.tlsPort!} -CAfile ${join(dir, "good.crt")} -verify_return_error 2>/dev/null`
-        .nothrow()
-        .text();
+    const client = Bun.spawn(
+      [
+        "openssl",
+        "s_client",
+        "-quiet",
+        "-connect",
+        `127.0.0.1:${server.tlsPort}`,
+        "-CAfile",
+        join(dir, "good.crt"),
+        "-verify_return_error",
+      ],
+      { stdin: "pipe", stdout: "pipe", stderr: "ignore" },
+    );
+    client.stdin.write("secret\n");
+    await client.stdin.flush();
+    const reader = client.stdout.getReader();
+    let out = "";
+    const deadline = Date.now() + 4000;
+    while (!out.includes("SECRET") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    client.kill();
     expect(out).toContain("SECRET");
   });
 
