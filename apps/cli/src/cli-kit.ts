@@ -1,6 +1,13 @@
 // Shared plumbing for CLI commands: flag parsing, usage errors, logging to stderr, signals.
+import { watch } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { LOG_LEVELS, type Log, type LogEvent, type LogLevel } from "@netkit/framing";
+import {
+  LOG_LEVELS,
+  type Log,
+  type LogEvent,
+  type LogLevel,
+  loadTlsCredentials,
+} from "@netkit/framing";
 
 /** A CLI subcommand: `run` returns the process exit code. */
 export interface Command {
@@ -84,7 +91,7 @@ export function serverFlagsUsage(defaultPort: number, portNote = "", column = 22
     ["--host HOST", "address to listen on (default 127.0.0.1)"],
     ["-p, --port PORT", `port to listen on (${portNote}default ${defaultPort}; 0: any free port)`],
     ["--log-level LEVEL", "debug | info | warn | error (default info)"],
-    ["--print-port", "print the bound port on stdout once listening (for scripts and tests)"],
+    ["--print-port", "print the bound port on stdout once listening, then the TLS port if any"],
   ]
     .map(([flag, text]) => `  ${(flag ?? "").padEnd(column - 2)}${text}`)
     .join("\n");
@@ -156,6 +163,93 @@ export function stderrLog(minLevel: LogLevel, prefix = ""): Log {
   };
 }
 
+/** The TLS flags every server command takes (spread into its parseServerFlags options). */
+export const TLS_FLAGS = {
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-port": { type: "string" },
+} as const;
+
+/** The --help lines of TLS_FLAGS. */
+export function tlsFlagsUsage(defaultTlsPort: number, width: number): string {
+  const pad = (flag: string) => `  ${flag.padEnd(width - 2)}`;
+  return [
+    `${pad("--tls-cert FILE")}PEM certificate (chain); with --tls-key, also serve TLS`,
+    `${pad("--tls-key FILE")}PEM private key of --tls-cert`,
+    `${pad("--tls-port PORT")}where TLS listens (default ${defaultTlsPort}); the files are`,
+    `${pad("")}reloaded on SIGHUP or when they change, without dropping anyone`,
+  ].join("\n");
+}
+
+/** A server's TLS set-up from TLS_FLAGS: the credentials and port, and what to watch. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+}
+
+/** Reads --tls-cert/--tls-key/--tls-port; undefined without them; a bad pair is a UsageError-free Error. */
+export async function parseServerTls(
+  values: Record<string, unknown>,
+  defaultTlsPort: number,
+  usage: string,
+): Promise<ServerTls | undefined> {
+  const certFile = values["tls-cert"] as string | undefined;
+  const keyFile = values["tls-key"] as string | undefined;
+  if (certFile === undefined && keyFile === undefined) {
+    if (values["tls-port"] !== undefined)
+      throw new UsageError("--tls-port needs --tls-cert and --tls-key", usage);
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("--tls-cert and --tls-key go together", usage);
+  }
+  const port = parsePort(values["tls-port"] as string | undefined, defaultTlsPort, usage);
+  const credentials = await loadTlsCredentials(certFile, keyFile);
+  return { ...credentials, port, certFile, keyFile };
+}
+
+/**
+ * Reloads a server's certificate on SIGHUP and when either file changes (a renewal), without
+ * dropping connections; a bad new pair is logged and the old one kept. Returns a stop function.
+ */
+export function keepTlsFresh(
+  tls: ServerTls,
+  reload: (credentials: { cert: string; key: string }) => void,
+  log: Log,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const refresh = (reason: string) => {
+    clearTimeout(timer);
+    // Renewals write two files: wait for both to land before reading.
+    timer = setTimeout(async () => {
+      try {
+        reload(await loadTlsCredentials(tls.certFile, tls.keyFile));
+        log({ event: "tls.reload", reason, cert: tls.certFile });
+      } catch (error) {
+        log({
+          level: "error",
+          event: "tls.reload_failed",
+          reason,
+          error: (error as Error).message,
+        });
+      }
+    }, 100);
+  };
+  const onHup = () => refresh("SIGHUP");
+  process.on("SIGHUP", onHup);
+  const watchers = [tls.certFile, tls.keyFile].map((file) =>
+    watch(file, () => refresh("file changed")),
+  );
+  return () => {
+    clearTimeout(timer);
+    process.off("SIGHUP", onHup);
+    for (const w of watchers) w.close();
+  };
+}
+
 let stopSignal: Promise<string> | undefined;
 
 /**
@@ -189,11 +283,12 @@ export function waitForStopSignal(): Promise<string> {
  * run until SIGINT/SIGTERM, then stop cleanly and exit 0.
  */
 export async function serveUntilStopped(
-  server: { readonly port: number; stop(): Promise<void> },
+  server: { readonly port: number; readonly tlsPort?: number | undefined; stop(): Promise<void> },
   log: Log,
   printPort: boolean | undefined,
 ): Promise<number> {
   if (printPort) console.log(server.port);
+  if (printPort && server.tlsPort !== undefined) console.log(server.tlsPort); // a second line
   const signal = await waitForStopSignal();
   log({ event: "signal", signal });
   await server.stop();

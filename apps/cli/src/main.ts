@@ -33,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`error: ${error.message}\n\n${error.usage}`);
       return 2;
     }
+    // A bad certificate or key is the user's to fix: its message says what, no stack needed.
+    if ((error as Error).name === "TlsError") {
+      console.error(`${name}: ${(error as Error).message}`);
+      return 1;
+    }
     console.error(`${name}: ${(error as Error).stack ?? error}`);
     return 1;
   }

@@ -2,7 +2,7 @@
 // Incoming lines print while the user types: the current input line is cleared, the message
 // printed, and readline redraws the prompt with what was typed so far (rl.prompt(true)).
 import { clearLine, createInterface, cursorTo } from "node:readline";
-import { connect, lines } from "@netkit/framing";
+import { type ConnectTlsOptions, connect, lines } from "@netkit/framing";
 
 export interface ChatClientOptions {
   /** @default "127.0.0.1" */
@@ -21,6 +21,8 @@ export interface ChatClientOptions {
   interactive?: boolean;
   /** @default 10000 */
   connectTimeoutMs?: number;
+  /** Speak TLS (the server's --tls-port); the certificate is verified, against `ca` if given. */
+  tls?: ConnectTlsOptions;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -77,6 +79,7 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<nu
       port,
       protocol: lines(),
       connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+      tls: options.tls,
       onMessage: (_c, line) => print(line),
     });
   } catch (error) {

@@ -1,7 +1,14 @@
 // Echo service (seed Exercise 1.1): every line comes back, unchanged or upper-cased (--upper).
 // Lines, so nc is a client; many clients at once; framing handles split lines, split UTF-8
 // characters, a last line without newline (answered, with a newline) and half-closed clients.
-import { type Listener, type Log, lines, listen, silentLog } from "@netkit/framing";
+import {
+  type Listener,
+  type Log,
+  lines,
+  listen,
+  silentLog,
+  type TlsCredentials,
+} from "@netkit/framing";
 
 export interface EchoServerOptions {
   /** @default "127.0.0.1" */
@@ -20,6 +27,8 @@ export interface EchoServerOptions {
   lineTimeoutMs?: number;
   /** Connections allowed from one IP address; 0 = no cap. @default 64 */
   maxConnectionsPerAddress?: number;
+  /** Also serve TLS with this PEM certificate and key, on `tls.port` (default 5101). */
+  tls?: TlsCredentials & { port?: number };
   log?: Log;
 }
 
@@ -32,11 +41,16 @@ export const ECHO_DEFAULTS = {
   idleTimeoutMs: 300_000,
   lineTimeoutMs: 30_000,
   maxConnectionsPerAddress: 64,
+  tlsPort: 5101,
 } as const;
 
 export interface EchoServer {
   readonly hostname: string;
   readonly port: number;
+  /** The TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** Swaps the TLS certificate; established connections carry on. */
+  reloadTls(credentials: TlsCredentials): void;
   stop(): Promise<void>;
 }
 
@@ -60,6 +74,7 @@ export function serveEcho(options: EchoServerOptions = {}): EchoServer {
       reason === "per-address cap"
         ? `error TOO_MANY_CONNECTIONS: at most ${limit} connections from ${address} are allowed`
         : "error TOO_MANY_CONNECTIONS: the server is full",
+    tls: options.tls && { ...options.tls, port: options.tls.port ?? ECHO_DEFAULTS.tlsPort },
     log,
     onConnection(conn) {
       log({ event: "conn.open", peer: peer(conn) });
@@ -82,10 +97,18 @@ export function serveEcho(options: EchoServerOptions = {}): EchoServer {
       });
     },
   });
-  log({ event: "echo.listening", host: listener.hostname, port: listener.port, upper });
+  log({
+    event: "echo.listening",
+    host: listener.hostname,
+    port: listener.port,
+    tlsPort: listener.tlsPort,
+    upper,
+  });
   return {
     hostname: listener.hostname,
     port: listener.port,
+    tlsPort: listener.tlsPort,
+    reloadTls: (credentials) => listener.reloadTls(credentials),
     stop: () => listener.stop(true),
   };
 }

@@ -11,6 +11,7 @@ import {
   lines,
   listen,
   silentLog,
+  type TlsCredentials,
 } from "@netkit/framing";
 import { Coalescer } from "./coalesce.ts";
 import { ChatError } from "./errors.ts";
@@ -58,6 +59,8 @@ export interface ChatServerOptions {
    * options (room name, name TTL, ...). Without it the room is in-process only. See README.md.
    */
   redis?: string | Omit<RedisLinkOptions, "log">;
+  /** Also serve the room over TLS with this PEM certificate and key, on `tls.port` (default 5102). */
+  tls?: TlsCredentials & { port?: number };
   log?: Log;
 }
 
@@ -75,11 +78,16 @@ export const CHAT_DEFAULTS = {
   floodLinesPerSecond: SESSION_DEFAULTS.floodLinesPerSecond,
   historySize: ROOM_DEFAULTS.historySize,
   coalesceMs: 14,
+  tlsPort: 5102,
 } as const;
 
 export interface ChatServer {
   readonly hostname: string;
   readonly port: number;
+  /** The TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** Swaps the TLS certificate; established connections carry on. */
+  reloadTls(credentials: TlsCredentials): void;
   /** Names of the people in the room, in join order. */
   names(): string[];
   /** Open connections (named or not). */
@@ -170,6 +178,7 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
       options.maxConnections ?? CHAT_DEFAULTS.maxConnections,
     ),
     maxConnectionsPerAddress: perAddress,
+    tls: options.tls && { ...options.tls, port: options.tls.port ?? CHAT_DEFAULTS.tlsPort },
     // The room's idle sweep below says why before closing; framing's would close silently.
     idleTimeoutMs: 0,
     messageTimeoutMs: nonNegativeInteger(
@@ -259,11 +268,14 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     event: "chat.listening",
     host: listener.hostname,
     port: listener.port,
+    tlsPort: listener.tlsPort,
     instance: link?.instanceId,
   });
   return {
     hostname: listener.hostname,
     port: listener.port,
+    tlsPort: listener.tlsPort,
+    reloadTls: (credentials) => listener.reloadTls(credentials),
     names: () => room.names(),
     get connectionCount() {
       return listener.connections.size;

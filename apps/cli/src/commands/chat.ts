@@ -9,10 +9,14 @@ import {
 } from "@netkit/chat";
 import {
   type Command,
+  keepTlsFresh,
   parseFlags,
   parseServerFlags,
+  parseServerTls,
   serverFlagsUsage,
   serveUntilStopped,
+  TLS_FLAGS,
+  tlsFlagsUsage,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -34,6 +38,7 @@ ${serverFlagsUsage(CHAT_DEFAULTS.port, "", 29)}
                              KiB; no byte resets it, 0 = never (default ${CHAT_DEFAULTS.lineTimeoutMs})
   --max-per-address N        connections from one IP address, 0 = no cap (default ${CHAT_DEFAULTS.maxConnectionsPerAddress})
   --max-connections N        connections in total (default ${CHAT_DEFAULTS.maxConnections})
+${tlsFlagsUsage(CHAT_DEFAULTS.tlsPort, 29)}
   --history N                messages replayed to newcomers (default ${CHAT_DEFAULTS.historySize})
   --coalesce-ms MS           hold output at most this long to send several messages per
                              write (in a busy room a third of the clients get theirs each
@@ -45,14 +50,16 @@ Several instances as one room (each on its own port, e.g. behind a load balancer
   --room NAME                room name in Redis (default ${REDIS_DEFAULTS.room})
   --name-ttl-ms MS           a dead instance's names are freed after this (default ${REDIS_DEFAULTS.nameTtlMs})`;
 
-const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME]
+const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME] [--tls [--ca FILE]]
 
 Joins a chat room (default ${CLIENT_DEFAULTS.hostname}:${CLIENT_DEFAULTS.port}). Incoming lines print while you type.
 /quit, Ctrl-C or Ctrl-D leave. When stdin is a pipe, its lines are sent and the client ends
 after the server has answered them.
 
 Options:
-  --name NAME         send NAME as your name right away (otherwise the server asks)`;
+  --name NAME         send NAME as your name right away (otherwise the server asks)
+  --tls               speak TLS (default port then ${CHAT_DEFAULTS.tlsPort}); the certificate is verified
+  --ca FILE           PEM of the CA or self-signed certificate to trust (with --tls)`;
 
 async function runServer(args: string[]): Promise<number> {
   const flags = parseServerFlags(
@@ -71,6 +78,7 @@ async function runServer(args: string[]): Promise<number> {
       redis: { type: "string" },
       room: { type: "string" },
       "name-ttl-ms": { type: "string" },
+      ...TLS_FLAGS,
     },
     serverUsage,
     CHAT_DEFAULTS,
@@ -81,6 +89,7 @@ async function runServer(args: string[]): Promise<number> {
   if (!values.redis && (values.room !== undefined || values["name-ttl-ms"] !== undefined)) {
     throw new UsageError("--room and --name-ttl-ms need --redis", serverUsage);
   }
+  const tls = await parseServerTls(values, CHAT_DEFAULTS.tlsPort, serverUsage);
   let server: ReturnType<typeof serveChat>;
   try {
     server = serveChat({
@@ -96,6 +105,7 @@ async function runServer(args: string[]): Promise<number> {
       maxConnections: count("max-connections", CHAT_DEFAULTS.maxConnections),
       historySize: count("history", CHAT_DEFAULTS.historySize),
       coalesceMs: count("coalesce-ms", CHAT_DEFAULTS.coalesceMs),
+      tls,
       redis: values.redis
         ? {
             url: values.redis,
@@ -109,13 +119,14 @@ async function runServer(args: string[]): Promise<number> {
     if (error instanceof RangeError) throw new UsageError(error.message, serverUsage);
     throw error;
   }
+  if (tls) keepTlsFresh(tls, (c) => server.reloadTls(c), log);
   return serveUntilStopped(server, log, flags.printPort);
 }
 
 async function runClient(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     args,
-    { name: { type: "string", short: "n" } },
+    { name: { type: "string", short: "n" }, tls: { type: "boolean" }, ca: { type: "string" } },
     clientUsage,
   );
   if (values.help) {
@@ -127,11 +138,20 @@ async function runClient(args: string[]): Promise<number> {
   }
   let target: { hostname: string; port: number };
   try {
-    target = parseTarget(positionals[0]);
+    target = parseTarget(positionals[0], {
+      hostname: CLIENT_DEFAULTS.hostname,
+      port: values.tls ? CHAT_DEFAULTS.tlsPort : CLIENT_DEFAULTS.port,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message, clientUsage);
   }
-  return runChatClient({ ...target, name: values.name });
+  if (values.ca !== undefined && !values.tls) throw new UsageError("--ca needs --tls", clientUsage);
+  const tls = values.tls
+    ? values.ca === undefined
+      ? (true as const)
+      : { ca: await Bun.file(values.ca).text() }
+    : undefined;
+  return runChatClient({ ...target, name: values.name, tls });
 }
 
 export const chat: Command = {

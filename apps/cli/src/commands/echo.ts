@@ -2,9 +2,13 @@
 import { ECHO_DEFAULTS, serveEcho } from "@netkit/chat";
 import {
   type Command,
+  keepTlsFresh,
   parseServerFlags,
+  parseServerTls,
   serverFlagsUsage,
   serveUntilStopped,
+  TLS_FLAGS,
+  tlsFlagsUsage,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -22,7 +26,8 @@ ${serverFlagsUsage(ECHO_DEFAULTS.port, "", 27)}
   --idle-timeout-ms MS     close clients silent this long, 0 = never (default ${ECHO_DEFAULTS.idleTimeoutMs})
   --line-timeout-ms MS     a line must end this long after its first byte, plus 1 s per KiB;
                            no byte resets it, 0 = never (default ${ECHO_DEFAULTS.lineTimeoutMs})
-  --max-per-address N      connections from one IP address, 0 = no cap (default ${ECHO_DEFAULTS.maxConnectionsPerAddress})`;
+  --max-per-address N      connections from one IP address, 0 = no cap (default ${ECHO_DEFAULTS.maxConnectionsPerAddress})
+${tlsFlagsUsage(ECHO_DEFAULTS.tlsPort, 27)}`;
 
 export const echo: Command = {
   summary: "line echo server (--upper capitalizes), nc-friendly",
@@ -37,6 +42,7 @@ export const echo: Command = {
         "idle-timeout-ms": { type: "string" },
         "line-timeout-ms": { type: "string" },
         "max-per-address": { type: "string" },
+        ...TLS_FLAGS,
       },
       usage,
       ECHO_DEFAULTS,
@@ -44,6 +50,7 @@ export const echo: Command = {
     );
     if (flags === undefined) return 0;
     const { values, count, log } = flags;
+    const tls = await parseServerTls(values, ECHO_DEFAULTS.tlsPort, usage);
     let server: ReturnType<typeof serveEcho>;
     try {
       server = serveEcho({
@@ -55,12 +62,14 @@ export const echo: Command = {
         idleTimeoutMs: count("idle-timeout-ms", ECHO_DEFAULTS.idleTimeoutMs),
         lineTimeoutMs: count("line-timeout-ms", ECHO_DEFAULTS.lineTimeoutMs),
         maxConnectionsPerAddress: count("max-per-address", ECHO_DEFAULTS.maxConnectionsPerAddress),
+        tls,
         log,
       });
     } catch (error) {
       if (error instanceof RangeError) throw new UsageError(error.message, usage);
       throw error;
     }
+    if (tls) keepTlsFresh(tls, (c) => server.reloadTls(c), log);
     return serveUntilStopped(server, log, flags.printPort);
   },
 };

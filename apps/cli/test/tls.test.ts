@@ -1,0 +1,126 @@
+// TLS from the command line: chat and echo with --tls-cert/--tls-key, real clients, reload.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const main = join(import.meta.dir, "../src/main.ts");
+const dir = mkdtempSync(join(tmpdir(), "netkit-cli-tls-"));
+const file = (name: string) => join(dir, name);
+
+async function makeCert(name: string, cn: string): Promise<void> {
+  await Bun.$`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=${cn} -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ${file(`${name}.key`)} -out ${file(`${name}.crt`)} -days 2`.quiet();
+}
+
+/** Starts a server command with --print-port; resolves with the process and its two ports. */
+async function startServer(args: string[]) {
+  const proc = Bun.spawn(["bun", main, ...args, "--port", "0", "--tls-port", "0", "--print-port"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (out.split("\n").length < 3) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`exited early: ${await new Response(proc.stderr).text()}`);
+    out += new TextDecoder().decode(value);
+  }
+  const [port, tlsPort] = out.trim().split("\n").map(Number);
+  return { proc, port: port!, tlsPort: tlsPort! };
+}
+
+async function subject(port: number): Promise<string> {
+  return Bun.$`echo | openssl s_client -connect 127.0.0.1:${port} 2>/dev/null | grep subject=`
+    .nothrow()
+    .text();
+}
+
+beforeAll(async () => {
+  await makeCert("a", "first");
+  await makeCert("b", "second");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("TLS on the command line", () => {
+  test("chat serves TLS beside plain; chat connect --tls --ca joins; SIGHUP reloads the certificate", async () => {
+    await Bun.$`cp ${file("a.crt")} ${file("live.crt")} && cp ${file("a.key")} ${file("live.key")}`;
+    const { proc, tlsPort } = await startServer([
+      "chat",
+      "--tls-cert",
+      file("live.crt"),
+      "--tls-key",
+      file("live.key"),
+    ]);
+    try {
+      const joined =
+        await Bun.$`printf 'hello\n' | bun ${main} chat connect 127.0.0.1:${tlsPort} --tls --ca ${file("live.crt")} --name tina`
+          .nothrow()
+          .quiet();
+      expect(joined.exitCode).toBe(0);
+      expect(joined.stdout.toString()).toContain("Welcome, tina!");
+
+      const untrusted =
+        await Bun.$`printf 'hello\n' | bun ${main} chat connect 127.0.0.1:${tlsPort} --tls --name eve`
+          .nothrow()
+          .quiet();
+      expect(untrusted.exitCode).toBe(1);
+      expect(untrusted.stderr.toString()).toContain("failed verification");
+
+      expect(await subject(tlsPort)).toContain("CN = first");
+      await Bun.$`cp ${file("b.crt")} ${file("live.crt")} && cp ${file("b.key")} ${file("live.key")}`;
+      proc.kill("SIGHUP");
+      let seen = "";
+      for (let i = 0; i < 40 && !seen.includes("CN = second"); i++) {
+        await Bun.sleep(100);
+        seen = await subject(tlsPort);
+      }
+      expect(seen).toContain("CN = second");
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 30_000);
+
+  test("echo over TLS answers openssl s_client; a mismatched key refuses start-up clearly", async () => {
+    const { proc, tlsPort } = await startServer([
+      "echo",
+      "--upper",
+      "--tls-cert",
+      file("a.crt"),
+      "--tls-key",
+      file("a.key"),
+    ]);
+    const client = Bun.spawn(
+      [
+        "openssl",
+        "s_client",
+        "-quiet",
+        "-connect",
+        `127.0.0.1:${tlsPort}`,
+        "-CAfile",
+        file("a.crt"),
+      ],
+      { stdin: "pipe", stdout: "pipe", stderr: "ignore" },
+    );
+    client.stdin.write("over tls\n");
+    await client.stdin.flush();
+    const reader = client.stdout.getReader();
+    let out = "";
+    while (!out.includes("OVER TLS")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    client.kill();
+    expect(out).toContain("OVER TLS");
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+
+    const bad =
+      await Bun.$`bun ${main} echo --port 0 --tls-cert ${file("a.crt")} --tls-key ${file("b.key")}`
+        .nothrow()
+        .quiet();
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.toString()).toContain("the key does not belong to the certificate");
+  }, 30_000);
+});
