@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
 import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
 import { DNS_SERVICE_DEFAULTS, startDnsService } from "@netkit/dns";
-import type { Log } from "@netkit/framing";
+import type { Log, TlsCredentials } from "@netkit/framing";
 import { HTTPCHAT_DEFAULTS, openChatServer } from "@netkit/httpchat";
 
 /** One socket a running service listens on, for the table `up` prints. */
 export interface Listening {
   service: string;
-  protocol: "tcp" | "udp";
+  protocol: "tcp" | "udp" | "tls";
   host: string;
   port: number;
 }
@@ -32,6 +32,24 @@ export interface ServiceContext {
   postgresUrl?: string;
   /** Where this instance listens: the default port, or the next free one for instance 2, 3… */
   port: number;
+  /** 0 for the first instance, 1 for the second… (TLS ports are offset by it). */
+  instance: number;
+  /** `up --tls`: also serve TLS with this certificate, on the service's default TLS port. */
+  tls?: TlsCredentials;
+}
+
+/** The rows of a server that may have a TLS port beside its plain one. */
+function tcpRows(
+  service: string,
+  server: { hostname: string; port: number; tlsPort?: number | undefined },
+): Listening[] {
+  const rows: Listening[] = [
+    { service, protocol: "tcp", host: server.hostname, port: server.port },
+  ];
+  if (server.tlsPort !== undefined) {
+    rows.push({ service, protocol: "tls", host: server.hostname, port: server.tlsPort });
+  }
+  return rows;
 }
 
 export interface ServiceEntry {
@@ -75,30 +93,25 @@ export const services: ServiceEntry[] = [
     name: "echo",
     scalable: false,
     defaultPorts: [ECHO_DEFAULTS.port],
-    async start({ host, log, port }) {
+    async start({ host, log, port, tls }) {
       // The seed's echo service capitalizes (Exercise 1.1); `echo` without --upper does not.
-      const server = serveEcho({ hostname: host, port, upper: true, log });
-      return {
-        listening: [{ service: "echo", protocol: "tcp", host: server.hostname, port: server.port }],
-        stop: () => server.stop(),
-      };
+      const server = serveEcho({ hostname: host, port, upper: true, tls, log });
+      return { listening: tcpRows("echo", server), stop: () => server.stop() };
     },
   },
   {
     name: "chat",
     scalable: true,
     defaultPorts: [CHAT_DEFAULTS.port],
-    async start({ host, log, redisUrl, port }) {
+    async start({ host, log, redisUrl, port, instance, tls }) {
       const server = serveChat({
         hostname: host,
         port,
         redis: redisUrl,
+        tls: tls && { ...tls, port: CHAT_DEFAULTS.tlsPort + instance },
         log,
       });
-      return {
-        listening: [{ service: "chat", protocol: "tcp", host: server.hostname, port: server.port }],
-        stop: () => server.stop(),
-      };
+      return { listening: tcpRows("chat", server), stop: () => server.stop() };
     },
   },
   {

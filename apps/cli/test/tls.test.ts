@@ -123,4 +123,37 @@ describe("TLS on the command line", () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr.toString()).toContain("the key does not belong to the certificate");
   }, 30_000);
+
+  test("up --tls makes a self-signed certificate once, prints its fingerprint and serves TLS", async () => {
+    const data = file("up-data");
+    const proc = Bun.spawn(["bun", main, "up", "--tls", "--data", data, "--log-level", "warn"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    const deadline = Date.now() + 15_000;
+    while (!out.includes("Ctrl-C") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    try {
+      const printed = /SHA-256 fingerprint ([0-9A-F:]+)/.exec(out)?.[1];
+      const real =
+        await Bun.$`openssl x509 -noout -fingerprint -sha256 -in ${join(data, "tls/localhost.crt")}`.text();
+      expect(printed).toBeDefined();
+      expect(real).toContain(printed!);
+      expect(out).toMatch(/echo\s+tls\s+127\.0\.0\.1:5101/);
+      expect(out).toMatch(/chat\s+tls\s+127\.0\.0\.1:5102/);
+      const joined =
+        await Bun.$`printf 'hi\n' | bun ${main} chat connect --tls --ca ${join(data, "tls/localhost.crt")} --name tls-user`
+          .nothrow()
+          .quiet();
+      expect(joined.stdout.toString()).toContain("Welcome, tls-user!");
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 30_000);
 });

@@ -1,4 +1,6 @@
 // `up`: every service on its default port with embedded defaults, until Ctrl-C.
+
+import { loadTlsCredentials, type TlsCredentials } from "@netkit/framing";
 import {
   type Command,
   formatTable,
@@ -9,10 +11,12 @@ import {
   trapStopSignals,
   UsageError,
 } from "../cli-kit.ts";
+import { selfSignedCertificate } from "../self-signed.ts";
 import { instancePorts, type RunningService, services } from "../services.ts";
 
 const usage = `Usage: bun run apps/cli up [--host HOST] [--data DIR] [--log-level LEVEL]
                           [--instances N] [--redis URL] [--postgres URL]
+                          [--tls [--tls-cert FILE --tls-key FILE]]
 
 Starts every netkit service on its default port and stops them all on Ctrl-C.
 
@@ -25,7 +29,13 @@ Options:
     .map((s) => s.name)
     .join(", ")}) on consecutive ports (default 1)
   --redis URL         instances share messages, names and presence through this Redis
-  --postgres URL      bbs and httpchat store in this PostgreSQL instead of SQLite`;
+  --postgres URL      bbs and httpchat store in this PostgreSQL instead of SQLite
+  --tls               also start every TLS listener, on the default TLS ports; without
+                      --tls-cert/--tls-key a self-signed certificate for localhost and
+                      127.0.0.1 is made once in DIR/tls (with openssl) and its SHA-256
+                      fingerprint printed
+  --tls-cert FILE     PEM certificate for --tls (with --tls-key)
+  --tls-key FILE      PEM private key of --tls-cert`;
 
 export const up: Command = {
   summary: "start every service on its default port",
@@ -40,6 +50,9 @@ export const up: Command = {
         instances: { type: "string" },
         redis: { type: "string" },
         postgres: { type: "string" },
+        tls: { type: "boolean" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
       },
       usage,
     );
@@ -59,6 +72,26 @@ export const up: Command = {
     }
     // Handlers first: a Ctrl-C at any moment from here on stops what has started, with exit 0.
     const stopSignal = trapStopSignals();
+    if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+      throw new UsageError("--tls-cert and --tls-key go together", usage);
+    }
+    if (values["tls-cert"] !== undefined && !values.tls) {
+      throw new UsageError("--tls-cert needs --tls", usage);
+    }
+    let tls: TlsCredentials | undefined;
+    if (values.tls) {
+      const dataDir = values.data ?? "data";
+      if (values["tls-cert"] !== undefined && values["tls-key"] !== undefined) {
+        tls = await loadTlsCredentials(values["tls-cert"], values["tls-key"]);
+      } else {
+        const own = await selfSignedCertificate(dataDir);
+        tls = own;
+        console.log(
+          `TLS: ${own.created ? "created" : "using"} self-signed ${own.certFile} (localhost, 127.0.0.1)`,
+        );
+        console.log(`TLS: SHA-256 fingerprint ${own.fingerprint}`);
+      }
+    }
     const running: RunningService[] = [];
     const stopAll = async () => {
       for (const service of running.reverse()) await service.stop();
@@ -77,6 +110,8 @@ export const up: Command = {
               redisUrl: values.redis,
               postgresUrl: values.postgres,
               port,
+              instance: index,
+              tls,
             }),
           );
         } catch (error) {
