@@ -166,7 +166,8 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   const coalescer = new Coalescer(options.coalesceMs ?? CHAT_DEFAULTS.coalesceMs);
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
-  const protocol = lines({ maxLineBytes, oversize: "drop" });
+  // Half a line left when a client disconnects is dropped: never broadcast, never in history.
+  const protocol = lines({ maxLineBytes, oversize: "drop", unterminated: "drop" });
 
   const listener: Listener<string, string> = listen<string, string>({
     hostname: options.hostname ?? CHAT_DEFAULTS.hostname,

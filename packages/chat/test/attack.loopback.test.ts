@@ -109,4 +109,22 @@ describe("chat under attack", () => {
     expect(server.connectionCount).toBe(11);
     probe.close();
   });
+
+  test("half a line left when a client disconnects reaches no one and stays out of history", async () => {
+    server = serveChat({ port: 0 });
+    const port = server.port;
+    const ann = await LineClient.join(port, "ann");
+    const eve = await rawFrom(port, "127.0.0.1");
+    eve.write("eve\nfull line\n");
+    await ann.waitFor(/^eve: full line$/);
+    eve.end("HALF A LINE WITHOUT NEWLINE");
+    await ann.waitFor(/^\* eve left/);
+    const late = await LineClient.join(port, "late");
+    await Bun.sleep(100);
+    expect(ann.lines.some((l) => l.includes("HALF A LINE"))).toBe(false);
+    expect(late.lines.some((l) => l.includes("HALF A LINE"))).toBe(false);
+    expect(late.lines.some((l) => l.includes("full line"))).toBe(true); // history is there
+    ann.close();
+    late.close();
+  });
 });

@@ -104,6 +104,11 @@ export interface LinesProtocolOptions {
    * keep going; a dropped line reaches the listener's `onRecoverableError`.
    */
   oversize?: "close" | "drop";
+  /**
+   * A last line without LF when the peer ends the stream: "deliver" it (the echo service
+   * answers it) or "drop" it (a chat room must not broadcast half a line). @default "deliver"
+   */
+  unterminated?: "deliver" | "drop";
 }
 
 /** LF-terminated UTF-8 lines, CRLF tolerated. */
@@ -115,7 +120,17 @@ export function lines(options: LinesProtocolOptions = {}): Protocol<string, stri
         maxLineBytes: options.maxLineBytes,
         onOversize: options.oversize === "drop" ? context.onRecoverable : undefined,
       });
-      return decoder;
+      if (options.unterminated !== "drop") return decoder;
+      return {
+        push: (chunk) => decoder.push(chunk),
+        finish: () => [],
+        get failure() {
+          return decoder.failure;
+        },
+        get bufferedBytes() {
+          return decoder.bufferedBytes;
+        },
+      };
     },
     encode: encodeLine,
   };

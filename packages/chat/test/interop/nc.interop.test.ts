@@ -114,11 +114,11 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
     lib.close();
   });
 
-  test("nc -N (half-close after the input): every reply arrives before the close", async () => {
+  test("nc -N (half-close after the input): every reply arrives before the close; half a line is dropped", async () => {
     chat = serveChat({ port: 0 });
     const lib = await LineClient.join(chat.port, "lib");
     const client = track(ncClient(chat.port, ["-N"]));
-    client.write("zed\n/who\nbye all\n/nick");
+    client.write("zed\n/who\n/nick\nbye all\nhalf a line");
     client.endInput();
     await client.waitForEnd();
     expect(client.lines[0]).toBe("* Welcome to netkit chat! What is your name?");
@@ -127,6 +127,7 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
       "* 2 here: lib, zed",
       "error BAD_COMMAND: usage: /nick <new name>",
     ]);
+    expect(lib.lines.some((l) => l.includes("half a line"))).toBe(false);
     expect(await lib.waitFor(/^zed: /)).toBe("zed: bye all");
     expect(await lib.next()).toBe("* zed left");
     lib.close();
