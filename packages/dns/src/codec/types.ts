@@ -71,7 +71,8 @@ export interface RecordDataMap {
 }
 export type TypedRecordName = keyof RecordDataMap;
 
-interface RecordBase {
+/** The fields every resource record has. */
+export interface RecordBase {
   /** Absolute presentation name, e.g. "www.example.com.". */
   name: string;
   class: number;
