@@ -164,7 +164,6 @@ export {
   DNS_SERVER_DEFAULTS,
   type DnsServer,
   type DnsServerOptions,
-  dnsTcp,
   startDnsServer,
 } from "./server/server.ts";
 export {

@@ -1,5 +1,6 @@
 // `dns serve`: the authoritative DNS server (UDP+TCP) and the "DNS Server 1.0" name service.
 import {
+  DNS_SERVER_DEFAULTS,
   DNS_SERVICE_DEFAULTS,
   type DnsService,
   parseZoneFileSpec,
@@ -8,9 +9,13 @@ import {
 } from "@netkit/dns";
 import {
   type Command,
+  keepTlsFresh,
   parsePort,
   parseServerFlags,
+  parseServerTls,
   serverFlagsUsage,
+  TLS_FLAGS,
+  tlsFlagsUsage,
   UsageError,
   waitForStopSignal,
 } from "../cli-kit.ts";
@@ -37,6 +42,8 @@ ${serverFlagsUsage(D.port, "UDP and TCP; ", 24)}
   --tcp-idle-timeout-ms MS   close idle TCP connections (default ${D.tcpIdleTimeoutMs})
   --max-tcp-connections N    (default ${D.maxTcpConnections})
   --no-watch            don't reload zone files when they change
+${tlsFlagsUsage(DNS_SERVER_DEFAULTS.tlsPort, 24)}
+                        (DNS over TLS, RFC 7858: kdig +tls; 853 in production)
 With --log-level debug every query is logged (client, name, type, rcode, microseconds).`;
 
 const usage = `Usage: bun run apps/cli dns serve [options]   (see: dns serve --help)
@@ -63,6 +70,7 @@ async function serve(args: string[]): Promise<number> {
       "tcp-idle-timeout-ms": { type: "string" },
       "max-tcp-connections": { type: "string" },
       "no-watch": { type: "boolean" },
+      ...TLS_FLAGS,
     },
     serveUsage,
     D,
@@ -74,6 +82,14 @@ async function serve(args: string[]): Promise<number> {
   if (maxUdpBytes < 512 || maxUdpBytes > 65535)
     throw new UsageError("--max-udp-size must be 512..65535", serveUsage);
   const allow = values["axfr-allow"];
+  let tls: Awaited<ReturnType<typeof parseServerTls>>;
+  try {
+    tls = await parseServerTls(values, DNS_SERVER_DEFAULTS.tlsPort, serveUsage);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    console.error(`dns serve: ${(error as Error).message}`);
+    return 1;
+  }
   let service: DnsService;
   try {
     service = await startDnsService({
@@ -94,12 +110,15 @@ async function serve(args: string[]): Promise<number> {
       watch: !values["no-watch"],
       log,
       logQueries: flags.logLevel === "debug",
+      tls,
     });
   } catch (error) {
     console.error(`dns serve: ${(error as Error).message}`);
     return 1;
   }
   if (flags.printPort) console.log(service.dns.port);
+  if (flags.printPort && service.dns.tlsPort !== undefined) console.log(service.dns.tlsPort);
+  if (tls) keepTlsFresh(tls, (c) => service.dns.reloadTls(c), log);
   const onHup = () => {
     log({ event: "zone.reload", reason: "SIGHUP" });
     service.reloadZones();

@@ -20,6 +20,9 @@ Options:
   @SERVER[:PORT]      server to ask (IP literal; default: /etc/resolv.conf)
   -p, --port PORT     port for servers given without one (default 53)
   --tcp               use TCP only (UDP, then TCP on truncation, by default)
+  --tls               DNS over TLS (RFC 7858), as kdig +tls; default port 853; the
+                      server's certificate is verified, and a failure is an error
+  --ca FILE           PEM of the CA or self-signed certificate to trust (with --tls)
   --short             only the answer data, one per line (as dig +short)
   --json              one JSON object (shape: packages/dns/README.md)
   --explain           say in plain words why the answer looks as it does
@@ -47,6 +50,7 @@ function preprocess(args: string[]): { args: string[]; servers: string[] } {
       else out.push(key === "retry" ? "--retries" : "--port", value);
     } else if (a === "+short") out.push("--short");
     else if (a === "+tcp" || a === "+vc") out.push("--tcp");
+    else if (a === "+tls") out.push("--tls");
     else if (a === "+json") out.push("--json");
     else out.push(a);
   }
@@ -65,6 +69,8 @@ export const lookup: Command = {
         x: { type: "string", short: "x" },
         port: { type: "string", short: "p" },
         tcp: { type: "boolean" },
+        tls: { type: "boolean" },
+        ca: { type: "string" },
         short: { type: "boolean" },
         json: { type: "boolean" },
         explain: { type: "boolean" },
@@ -77,7 +83,13 @@ export const lookup: Command = {
       console.log(usage);
       return 0;
     }
-    const port = parsePort(values.port, 53, usage);
+    const port = parsePort(values.port, values.tls ? 853 : 53, usage);
+    if (values.ca !== undefined && !values.tls) throw new UsageError("--ca needs --tls", usage);
+    const tls = values.tls
+      ? values.ca === undefined
+        ? (true as const)
+        : { ca: await Bun.file(values.ca).text() }
+      : undefined;
     const timeoutMs = parseCount("timeout", values.timeout, LOOKUP_DEFAULTS.timeoutMs, usage);
     if (timeoutMs === 0) throw new UsageError("--timeout must be at least 1 ms", usage);
     const retries = parseCount("retries", values.retries, LOOKUP_DEFAULTS.retries, usage);
@@ -128,6 +140,7 @@ export const lookup: Command = {
         type: type ?? LOOKUP_DEFAULTS.type,
         servers,
         tcp: values.tcp ?? false,
+        tls,
         short: values.short ?? false,
         json: values.json ?? false,
         explain: values.explain ?? false,

@@ -1,4 +1,5 @@
 // The `lookup` tool behind the CLI: ask, then print as dig, dig +short, JSON, and --explain.
+import type { ConnectTlsOptions } from "@netkit/framing";
 
 import { reverseName } from "../codec/address.ts";
 import { createQuery } from "../codec/message.ts";
@@ -31,6 +32,8 @@ export interface LookupOptions {
   /** Servers ("ip", "ip:port", "[v6]:port"); empty → /etc/resolv.conf. */
   servers?: string[];
   tcp?: boolean;
+  /** DNS over TLS (RFC 7858), as `kdig +tls`; the server's certificate is verified. */
+  tls?: ConnectTlsOptions;
   short?: boolean;
   json?: boolean;
   explain?: boolean;
@@ -64,6 +67,7 @@ export async function runLookup(
     retries: options.retries ?? LOOKUP_DEFAULTS.retries,
     tcp: options.tcp ?? false,
   };
+  if (options.tls) resolverOptions.tls = options.tls;
   if (options.servers && options.servers.length > 0) resolverOptions.servers = options.servers;
   const resolver = new Resolver(resolverOptions);
   const name = options.name.endsWith(".") ? options.name : `${options.name}.`;

@@ -1,6 +1,6 @@
 // Stub resolver: query() sends one message (UDP, TCP on truncation, retries rotating servers),
 // resolve() asks a question and interprets the answer (CNAME chains, NXDOMAIN vs NODATA, RFC 2308).
-import { type Log, silentLog } from "@netkit/framing";
+import { type ConnectTlsOptions, type Log, silentLog } from "@netkit/framing";
 import { createQuery, decodeMessage, encodeMessage } from "../codec/message.ts";
 import { normalizeName } from "../codec/name.ts";
 import type { Message, ResourceRecord, SoaData, TypedRecord } from "../codec/types.ts";
@@ -38,6 +38,11 @@ export interface ResolverOptions {
   log?: Log;
   /** Cancels the query: waiting stops at once and it fails with DnsError CANCELLED. */
   signal?: AbortSignal;
+  /**
+   * DNS over TLS (RFC 7858), like `kdig +tls`: every query goes over TLS and the server's
+   * certificate must verify (against `ca` when given). A failure is an error, never clear text.
+   */
+  tls?: ConnectTlsOptions;
 }
 
 export const RESOLVER_DEFAULTS = {
@@ -50,7 +55,7 @@ export const RESOLVER_DEFAULTS = {
   recursionDesired: true,
   maxCnameHops: 16,
   log: silentLog,
-} satisfies Required<Omit<ResolverOptions, "signal">>;
+} satisfies Required<Omit<ResolverOptions, "signal" | "tls">>;
 
 /** What query() returns: the reply and how it was obtained. */
 export interface QueryResult {
@@ -99,9 +104,10 @@ export interface ResolveResult<T extends ResourceRecord = ResourceRecord> {
   exchanges: QueryResult[];
 }
 
-type Resolved = Required<Omit<ResolverOptions, "servers" | "signal">> & {
+type Resolved = Required<Omit<ResolverOptions, "servers" | "signal" | "tls">> & {
   servers: ServerAddress[];
   signal: AbortSignal | undefined;
+  tls: ConnectTlsOptions | undefined;
 };
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
@@ -257,6 +263,7 @@ export class Resolver {
       maxCnameHops: pick("maxCnameHops") ?? RESOLVER_DEFAULTS.maxCnameHops,
       log: pick("log") ?? RESOLVER_DEFAULTS.log,
       signal: pick("signal"),
+      tls: pick("tls"),
     };
   }
 
@@ -302,7 +309,7 @@ export class Resolver {
     server: ServerAddress,
     o: Resolved,
   ): Promise<Omit<QueryResult, "attempts">> {
-    const useTcp = o.tcp;
+    const useTcp = o.tcp || o.tls !== undefined; // DNS over TLS is TCP with TLS
     const query: Message = { ...message, id: this.#udp.allocateId() };
     const bytes = encodeMessage(query);
     let badReply: DnsError | undefined;
@@ -329,7 +336,7 @@ export class Resolver {
     };
     const started = performance.now();
     if (useTcp) {
-      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal);
+      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal, o.tls);
     } else {
       await this.#udp.exchange(bytes, server, o.timeoutMs, accept, o.signal);
     }
@@ -340,7 +347,7 @@ export class Resolver {
       replyBytes = undefined;
       badReply = undefined;
       const tcpStarted = performance.now();
-      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal);
+      await tcpExchange(bytes, server, o.timeoutMs, accept, o.signal, o.tls);
       if (!response || !replyBytes)
         throw badReply ?? new DnsError("BAD_RESPONSE", "no usable reply");
       return {

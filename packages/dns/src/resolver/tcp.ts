@@ -1,119 +1,70 @@
-// TCP transport: one query per connection, 2-byte length prefix (RFC 1035 §4.2.2, RFC 7766).
+// TCP transport: one query per connection, 2-byte length prefix (RFC 1035 §4.2.2, RFC 7766),
+// over framing's connect (the one socket layer), optionally with TLS (DNS over TLS, RFC 7858).
+import { type Connection, type ConnectTlsOptions, connect, frames } from "@netkit/framing";
 import { cancelledError, DnsError } from "../errors.ts";
 import type { ServerAddress } from "./resolv-conf.ts";
+
+/** A DNS message is at most 65,535 bytes: what a 2-byte prefix can say. */
+const DNS_FRAMES = frames({ prefixBytes: 2, maxFrameBytes: 65535 });
 
 /**
  * Connects to `server`, sends `bytes` with its length prefix, and returns the first reply the
  * `accept` callback takes (replies it rejects are skipped). Everything is bounded by `timeoutMs`;
- * `signal` cancels it (DnsError CANCELLED).
+ * `signal` cancels it (DnsError CANCELLED). With `tls`, the exchange is DNS over TLS and the
+ * server's certificate must verify (DnsError NETWORK naming the failure otherwise).
  */
-export function tcpExchange(
+export async function tcpExchange(
   bytes: Uint8Array,
   server: ServerAddress,
   timeoutMs: number,
   accept: (reply: Uint8Array) => boolean,
   signal?: AbortSignal,
+  tls?: ConnectTlsOptions,
 ): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelledError(signal));
-    let settled = false;
-    let socket: { end(): void; terminate?(): void } | undefined;
-    const finish = (error: Error | undefined, reply?: Uint8Array) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      try {
-        socket?.end();
-      } catch {}
-      if (error) reject(error);
-      else resolve(reply as Uint8Array);
-    };
-    const timer = setTimeout(
-      () =>
-        finish(
-          new DnsError(
-            "TIMEOUT",
-            `no TCP reply from ${server.address}#${server.port} in ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
-    const onAbort = () => finish(cancelledError(signal as AbortSignal));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const framed = new Uint8Array(bytes.length + 2);
-    framed[0] = bytes.length >> 8;
-    framed[1] = bytes.length & 0xff;
-    framed.set(bytes, 2);
-    let out = framed;
-    let buffered = new Uint8Array(0);
-    Bun.connect({
-      hostname: server.address,
-      port: server.port,
-      socket: {
-        binaryType: "uint8array",
-        open(s) {
-          socket = s;
-          const n = s.write(out);
-          if (n > 0) out = out.subarray(n);
-        },
-        drain(s) {
-          if (out.length > 0) {
-            const n = s.write(out);
-            if (n > 0) out = out.subarray(n);
-          }
-        },
-        data(_s, chunk: Uint8Array) {
-          const next = new Uint8Array(buffered.length + chunk.length);
-          next.set(buffered);
-          next.set(chunk, buffered.length);
-          buffered = next;
-          while (buffered.length >= 2) {
-            const len = ((buffered[0] as number) << 8) | (buffered[1] as number);
-            if (buffered.length < 2 + len) return;
-            const reply = buffered.slice(2, 2 + len);
-            buffered = buffered.slice(2 + len);
-            if (accept(reply)) {
-              finish(undefined, reply);
-              return;
-            }
-          }
-        },
-        end() {
-          finish(
-            new DnsError(
-              "NETWORK",
-              `${server.address}#${server.port} closed the TCP connection without a reply`,
-            ),
-          );
-        },
-        close(_s, error) {
-          finish(
-            new DnsError(
-              "NETWORK",
-              `TCP connection to ${server.address}#${server.port} closed${error ? `: ${error.message}` : ""}`,
-            ),
-          );
-        },
-        error(_s, error) {
-          finish(new DnsError("NETWORK", `TCP ${server.address}#${server.port}: ${error.message}`));
-        },
-        connectError(_s, error) {
-          finish(
-            new DnsError(
-              "NETWORK",
-              `TCP connect to ${server.address}#${server.port}: ${error.message}`,
-            ),
-          );
-        },
-      },
-    }).catch((error: Error) => {
-      finish(
-        new DnsError(
-          "NETWORK",
-          `TCP connect to ${server.address}#${server.port}: ${error.message}`,
-        ),
-      );
-    });
+  if (signal?.aborted) throw cancelledError(signal);
+  const where = `${server.address}#${server.port}`;
+  const kind = tls ? "TLS" : "TCP";
+  let conn: Connection<Uint8Array, Uint8Array | string> | undefined;
+  let settled = false;
+  let stop!: (error: Error) => void;
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
   });
+  const timer = setTimeout(
+    () => stop(new DnsError("TIMEOUT", `no ${kind} reply from ${where} in ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  const onAbort = () => stop(cancelledError(signal as AbortSignal));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const exchange = async (): Promise<Uint8Array> => {
+    try {
+      conn = await connect({
+        hostname: server.address,
+        port: server.port,
+        protocol: DNS_FRAMES,
+        connectTimeoutMs: timeoutMs,
+        tls,
+      });
+    } catch (error) {
+      throw new DnsError("NETWORK", `${kind} connect to ${where}: ${(error as Error).message}`);
+    }
+    if (settled) conn.destroy(); // timed out or cancelled while connecting
+    conn.send(bytes);
+    for (;;) {
+      const reply = await conn.receive();
+      if (reply === undefined) {
+        const cause = conn.error ? `: ${conn.error.message}` : " without a reply";
+        throw new DnsError("NETWORK", `${where} closed the ${kind} connection${cause}`);
+      }
+      if (accept(reply)) return reply;
+    }
+  };
+  try {
+    return await Promise.race([exchange(), stopped]);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    conn?.destroy();
+  }
 }

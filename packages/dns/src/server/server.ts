@@ -1,11 +1,11 @@
 // The authoritative server's transports: UDP and TCP on one port (RFC 1035 §4.2, RFC 7766), over Bun sockets.
 import {
   type Connection,
+  frames,
   type Log,
   listen,
-  type MessageDecoder,
-  type Protocol,
   silentLog,
+  type TlsCredentials,
 } from "@netkit/framing";
 import { DEFAULT_EDNS_UDP_BYTES, Rcode, RecordType, rcodeName, typeName } from "../constants.ts";
 import type { Zone } from "../zone/zone.ts";
@@ -37,6 +37,8 @@ export const DNS_SERVER_DEFAULTS = {
   axfrAllow: ["127.0.0.1", "::1", "::ffff:127.0.0.1"] as readonly string[],
   /** UDP answers per second per /24 (IPv6: /56); 0 turns response rate limiting off. */
   rrlPerSecond: 0,
+  /** DNS over TLS (RFC 7858): 853 in production; an unprivileged stand-in here. */
+  tlsPort: 10853,
 } as const;
 
 export interface DnsServerOptions {
@@ -59,6 +61,8 @@ export interface DnsServerOptions {
   axfrAllow?: readonly string[] | "any";
   /** @default 0 (off) */
   rrlPerSecond?: number;
+  /** Also serve DNS over TLS (RFC 7858) with this PEM certificate and key, on `tls.port` (10853). */
+  tls?: TlsCredentials & { port?: number };
   log?: Log;
   /** Log one debug event per query (client, name, type, rcode, microseconds). @default false */
   logQueries?: boolean;
@@ -67,6 +71,10 @@ export interface DnsServerOptions {
 export interface DnsServer {
   readonly hostname: string;
   readonly port: number;
+  /** The DNS-over-TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** Swaps the TLS certificate; established connections carry on. */
+  reloadTls(credentials: TlsCredentials): void;
   /** The zones being served now. */
   readonly zones: ZoneSet;
   /** Swaps in new zones; queries in flight finish on the old ones, none are dropped. */
@@ -74,45 +82,6 @@ export interface DnsServer {
   /** A copy of the counters. */
   stats(): ServerStats;
   stop(): Promise<void>;
-}
-
-/** DNS over TCP: each message carries a 2-byte length prefix (RFC 1035 §4.2.2). */
-export function dnsTcp(): Protocol<Uint8Array, Uint8Array> {
-  return {
-    createDecoder(): MessageDecoder<Uint8Array> {
-      let buffered = new Uint8Array(0);
-      return {
-        push(chunk) {
-          let buf = chunk;
-          if (buffered.length > 0) {
-            buf = new Uint8Array(buffered.length + chunk.length);
-            buf.set(buffered);
-            buf.set(chunk, buffered.length);
-          }
-          const out: Uint8Array[] = [];
-          let at = 0;
-          while (buf.length - at >= 2) {
-            const size = (buf[at]! << 8) | buf[at + 1]!;
-            if (buf.length - at - 2 < size) break;
-            out.push(buf.slice(at + 2, at + 2 + size));
-            at += 2 + size;
-          }
-          buffered = buf.slice(at);
-          return out;
-        },
-        finish() {
-          return [];
-        },
-      };
-    },
-    encode(message) {
-      const out = new Uint8Array(message.length + 2);
-      out[0] = message.length >> 8;
-      out[1] = message.length & 0xff;
-      out.set(message, 2);
-      return out;
-    },
-  };
 }
 
 function toZoneSet(zones: ZoneSet | Iterable<Zone>): ZoneSet {
@@ -171,8 +140,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   /** The rcode of a response we built (header bits plus the OPT's extended bits are not needed here). */
   const rcodeOf = (r: Uint8Array) => r[3]! & 0xf;
 
-  const answered = new WeakMap<Connection<Uint8Array, Uint8Array>, number>();
-  const answerTcp = (conn: Connection<Uint8Array, Uint8Array>, q: Uint8Array) => {
+  const answered = new WeakMap<Connection<Uint8Array, Uint8Array | string>, number>();
+  const answerTcp = (conn: Connection<Uint8Array, Uint8Array | string>, q: Uint8Array) => {
     if (conn.isClosed) return;
     const n = (answered.get(conn) ?? 0) + 1;
     answered.set(conn, n);
@@ -214,13 +183,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const udpScratch = new Uint8Array(65535 + 11);
   const requestedPort = options.port ?? DNS_SERVER_DEFAULTS.port;
   const startTcp = () =>
-    listen<Uint8Array, Uint8Array>({
+    listen<Uint8Array, Uint8Array | string>({
       hostname,
       port: requestedPort,
-      protocol: dnsTcp(),
+      // RFC 1035 §4.2.2 / RFC 7766: a 2-byte length before each message.
+      protocol: frames({ prefixBytes: 2, maxFrameBytes: 65535 }),
       maxConnections: options.maxTcpConnections ?? DNS_SERVER_DEFAULTS.maxTcpConnections,
       idleTimeoutMs: options.tcpIdleTimeoutMs ?? DNS_SERVER_DEFAULTS.tcpIdleTimeoutMs,
       maxQueuedBytes: options.maxTcpQueuedBytes ?? DNS_SERVER_DEFAULTS.maxTcpQueuedBytes,
+      tls: options.tls && { ...options.tls, port: options.tls.port ?? DNS_SERVER_DEFAULTS.tlsPort },
       log,
       onConnection() {},
       onMessage: answerTcp,
@@ -295,12 +266,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     event: "dns.listening",
     hostname,
     port: tcp.port,
+    tlsPort: tcp.tlsPort,
     zones: [...responder.zones].map((z) => z.origin),
   });
 
   return {
     hostname,
     port: tcp.port,
+    tlsPort: tcp.tlsPort,
+    reloadTls: (credentials) => tcp.reloadTls(credentials),
     get zones() {
       return responder.zones;
     },
