@@ -71,13 +71,21 @@ export const services: ServiceEntry[] = [
     name: "dns",
     scalable: false,
     defaultPorts: [DNS_SERVICE_DEFAULTS.port, DNS_SERVICE_DEFAULTS.namesPort],
-    async start({ host, log, port }) {
-      const service = await startDnsService({ hostname: host, port, log });
+    async start({ host, log, port, tls }) {
+      const service = await startDnsService({ hostname: host, port, tls, log });
       const { hostname } = service.dns;
       const listening: Listening[] = [
         { service: "dns", protocol: "udp", host: hostname, port: service.dns.port },
         { service: "dns", protocol: "tcp", host: hostname, port: service.dns.port },
       ];
+      if (service.dns.tlsPort !== undefined) {
+        listening.push({
+          service: "dns",
+          protocol: "tls",
+          host: hostname,
+          port: service.dns.tlsPort,
+        });
+      }
       if (service.names) {
         listening.push({
           service: "dns-names",

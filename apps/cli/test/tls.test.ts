@@ -146,6 +146,11 @@ describe("TLS on the command line", () => {
       expect(real).toContain(printed!);
       expect(out).toMatch(/echo\s+tls\s+127\.0\.0\.1:5101/);
       expect(out).toMatch(/chat\s+tls\s+127\.0\.0\.1:5102/);
+      expect(out).toMatch(/dns\s+tls\s+127\.0\.0\.1:10853/);
+      const ca = join(data, "tls/localhost.crt");
+      const answer =
+        await Bun.$`bun ${main} lookup bbs.netkit.test @127.0.0.1 -p 10853 --tls --ca ${ca} --short`.text();
+      expect(answer.trim()).toBe("127.0.0.1");
       const joined =
         await Bun.$`printf 'hi\n' | bun ${main} chat connect --tls --ca ${join(data, "tls/localhost.crt")} --name tls-user`
           .nothrow()
