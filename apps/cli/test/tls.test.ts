@@ -124,6 +124,52 @@ describe("TLS on the command line", () => {
     expect(bad.stderr.toString()).toContain("the key does not belong to the certificate");
   }, 30_000);
 
+  test("bbs serves TLS beside plain; bbs connect --tls --ca posts and lists; an unverifiable server gets nothing", async () => {
+    const { proc, port, tlsPort } = await startServer([
+      "bbs",
+      "--db",
+      ":memory:",
+      "--tls-cert",
+      file("a.crt"),
+      "--tls-key",
+      file("a.key"),
+    ]);
+    const env = { ...process.env, XDG_STATE_HOME: dir };
+    try {
+      const typed = "over tls\nlist\nquit\n";
+      const ok =
+        await Bun.$`printf ${typed} | bun ${main} bbs connect 127.0.0.1:${tlsPort} --tls --ca ${file("a.crt")} --user tls-ann`
+          .env(env)
+          .nothrow()
+          .quiet();
+      expect(ok.stderr.toString()).toBe("");
+      expect(ok.exitCode).toBe(0);
+      expect(ok.stdout.toString()).toMatch(/tls-ann: over tls/);
+
+      const untrusted =
+        await Bun.$`printf ${typed} | bun ${main} bbs connect 127.0.0.1:${tlsPort} --tls --user tls-eve`
+          .env(env)
+          .nothrow()
+          .quiet();
+      expect(untrusted.exitCode).toBe(1);
+      // the interactive client reports on its own output, like the seed's client
+      expect(untrusted.stdout.toString()).toContain("failed verification");
+
+      // the certificate openssl sees, and the plaintext port still serves the same board
+      expect(await subject(tlsPort)).toContain("CN = first");
+      const plain =
+        await Bun.$`printf 'list\nquit\n' | bun ${main} bbs connect 127.0.0.1:${port} --user plain-bo`
+          .env(env)
+          .nothrow()
+          .quiet();
+      expect(plain.stdout.toString()).toMatch(/tls-ann: over tls/);
+      expect(plain.stdout.toString()).not.toContain("tls-eve");
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 60_000);
+
   test("up --tls makes a self-signed certificate once, prints its fingerprint and serves TLS", async () => {
     const data = file("up-data");
     const proc = Bun.spawn(["bun", main, "up", "--tls", "--data", data, "--log-level", "warn"], {

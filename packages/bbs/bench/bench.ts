@@ -76,6 +76,8 @@ try {
     "--db",
     join(dir, "normal.sqlite"),
     "--print-port",
+    "--max-connections-per-address",
+    "0", // the load generator is one address
     "--log-level",
     "warn",
   ]);
@@ -113,6 +115,8 @@ try {
     "--sync",
     "full",
     "--print-port",
+    "--max-connections-per-address",
+    "0", // the load generator is one address
     "--log-level",
     "warn",
   ]);
@@ -147,6 +151,8 @@ try {
         "--postgres",
         pg.url,
         "--print-port",
+        "--max-connections-per-address",
+        "0", // the load generator is one address
         "--log-level",
         "warn",
       ]);

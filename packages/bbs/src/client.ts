@@ -1,6 +1,12 @@
 // BbsClient: the seed's client protocol as an API — banner check, username, one call per command.
 
-import { type Connection, connect, decodeText, frames } from "@netkit/framing";
+import {
+  type Connection,
+  type ConnectTlsOptions,
+  connect,
+  decodeText,
+  frames,
+} from "@netkit/framing";
 import { BANNER, BBS_DEFAULTS } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
 
@@ -11,6 +17,8 @@ export interface BbsClientOptions {
   username: string;
   /** Bounds connecting and every reply. @default 10 000 */
   timeoutMs?: number;
+  /** Speak TLS (the server's --tls-port); the certificate is verified, against `ca` if given. */
+  tls?: ConnectTlsOptions;
 }
 
 /** A row of `since` / `dmsince`: `<id> <ISO time> <name> <text>`. */
@@ -43,6 +51,7 @@ export class BbsClient {
         hostname: options.host,
         port,
         protocol: frames({ maxFrameBytes: BBS_DEFAULTS.maxFrameBytes }),
+        tls: options.tls,
       }),
       timeoutMs,
       `connecting to ${options.host}:${port}`,

@@ -7,6 +7,8 @@ export const BBS_DEFAULTS = {
   hostname: "127.0.0.1",
   /** The seed's port. */
   port: 10333,
+  /** BBS over TLS, beside the plain port. */
+  tlsPort: 10433,
   dbPath: "./data/bbs.sqlite",
   /** WAL + NORMAL survives kill -9 (the WAL is in the OS page cache); FULL also survives power loss. */
   synchronous: "NORMAL" as "NORMAL" | "FULL",
@@ -29,8 +31,19 @@ export const BBS_DEFAULTS = {
   /** A listing stops and the client is disconnected if it reads nothing for this long. */
   stallTimeoutMs: 30_000,
   /** Idle sessions are closed after this long without a frame (0: never). */
-  idleTimeoutMs: 30 * 60_000,
+  idleTimeoutMs: 10 * 60_000,
   maxConnections: 10_000,
+  /** Connections from one source address (0: no cap): one client cannot fill the server. */
+  maxConnectionsPerAddress: 64,
+  /**
+   * A frame must be complete this long after its first byte, plus 1 s per KiB received; no byte
+   * resets it (0: off). Programs send a frame at once; 10 s is generous.
+   */
+  messageTimeoutMs: 10_000,
+  /** Partial frames all clients may hold together; past it the biggest holders are closed. */
+  maxBufferedInputBytes: 32 << 20,
+  /** A client that leaves over 64 KiB of replies untaken this long is disconnected. */
+  sendTimeoutMs: 30_000,
   /**
    * Received bytes a client may have waiting behind its command in flight before the server stops
    * reading from it (it resumes at half).

@@ -1,4 +1,5 @@
 // The seed's client flow for people (and for tests driving it through stdin): domain -> name
+import type { ConnectTlsOptions } from "@netkit/framing";
 // service -> connect -> banner check -> username -> a prompt loop of commands.
 
 import { mkdir } from "node:fs/promises";
@@ -26,6 +27,8 @@ export interface ClientRunOptions {
   namesHost?: string;
   namesPort?: number;
   timeoutMs?: number;
+  /** Speak TLS; the server's certificate is verified. */
+  tls?: ConnectTlsOptions;
   /** What the user types, one line at a time; the end of input acts as `quit`. */
   input: AsyncIterator<string>;
   /** Program output (listings, messages). */
@@ -138,7 +141,13 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
 
   let client: BbsClient;
   try {
-    client = await BbsClient.connect({ host, port, username, timeoutMs: options.timeoutMs });
+    client = await BbsClient.connect({
+      host,
+      port,
+      username,
+      timeoutMs: options.timeoutMs,
+      tls: options.tls,
+    });
   } catch (error) {
     if ((error as BbsError).code === "WRONG_PROTOCOL") {
       write("Wrong protocol!\n");

@@ -1,7 +1,14 @@
 // BBS transport: the seed's protocol on @netkit/framing length-prefixed frames over Bun sockets.
 // One Session per connection; a frame is handled (and stored) before the next one is handed to it.
 
-import type { Log } from "@netkit/framing";
+import {
+  type Connection,
+  frames,
+  type Listener,
+  type Log,
+  listen,
+  type TlsCredentials,
+} from "@netkit/framing";
 import { Board, type BoardOptions } from "./board.ts";
 import { BbsCluster, type ClusterOptions } from "./cluster.ts";
 import { BBS_DEFAULTS, type SynchronousMode } from "./defaults.ts";
@@ -11,7 +18,9 @@ import { type Later, type Listing, type Reply, Session, STORAGE_UNAVAILABLE } fr
 import { PgStore } from "./store/postgres.ts";
 import { BbsStore } from "./store/store.ts";
 import type { BbsStorage } from "./store/types.ts";
-import { listenPeers, type Peer, type PeerHandler, type Transport } from "./transport.ts";
+
+/** A client connection: length-prefixed frames in, frames (or strings sent as frames) out. */
+type Peer = Connection<Uint8Array, Uint8Array | string>;
 
 export interface BbsServerOptions extends BoardOptions {
   /** @default "127.0.0.1" */
@@ -41,6 +50,18 @@ export interface BbsServerOptions extends BoardOptions {
   idleTimeoutMs?: number;
   /** @default 10 000 */
   maxConnections?: number;
+  /** Connections from one source address; 0 = no cap. @default 64 */
+  maxConnectionsPerAddress?: number;
+  /** A frame must complete within this of its first byte (+1 s/KiB); 0 = off. @default 10 000 */
+  messageTimeoutMs?: number;
+  /** The rate allowance of `messageTimeoutMs`: one more second per this many bytes. @default 1024 */
+  minInputBytesPerSecond?: number;
+  /** Partial input all clients may hold together. @default 32 MiB */
+  maxBufferedInputBytes?: number;
+  /** A client not taking its replies for this long is disconnected. @default 30 000 */
+  sendTimeoutMs?: number;
+  /** Also serve the BBS over TLS with this PEM certificate and key, on `tls.port` (10433). */
+  tls?: TlsCredentials & { port?: number };
   /** Received bytes held behind a command in flight before reading from that client pauses. @default 1 MiB */
   maxHeldInputBytes?: number;
   log?: Log;
@@ -49,6 +70,10 @@ export interface BbsServerOptions extends BoardOptions {
 export interface BbsServer {
   readonly hostname: string;
   readonly port: number;
+  /** The TLS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** Swaps the TLS certificate; established connections carry on. */
+  reloadTls(credentials: TlsCredentials): void;
   readonly board: Board;
   readonly store: BbsStorage;
   /** The Redis link, when redisUrl was given. */
@@ -161,6 +186,8 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     return true;
   }
 
+  const states = new Map<Peer, PeerState>();
+
   /** Per connection: its session, and where a reply that must wait (a commit) comes back. */
   class PeerState implements Later {
     readonly session: Session;
@@ -176,48 +203,55 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     readonly reject = (error: unknown): void => fail(this.conn, error);
   }
 
-  const handler: PeerHandler = {
-    open(conn) {
-      const state = new PeerState(conn);
-      conn.state = state;
-      conn.send(state.session.banner());
-    },
-    frame(conn, frame) {
-      const state = conn.state as PeerState;
-      let reply: Reply | null;
-      try {
-        reply = state.session.handleNow(frame, state);
-      } catch (error) {
-        fail(conn, error);
-        return;
-      }
-      // null: stored (or answered) later; state.resolve then goes on with the next frame.
-      if (reply === null) conn.hold();
-      else deliver(conn, reply);
-    },
-    closed(conn, error) {
-      (conn.state as PeerState | undefined)?.session.end();
-      if (error) {
-        const code = (error as { code?: string }).code ?? error.message;
-        log({ level: "warn", event: "conn.dropped", peer: peer(conn), reason: code });
-      }
-    },
-  };
-
-  let listener: Transport;
+  let listener: Listener<Uint8Array, Uint8Array | string>;
   try {
-    listener = listenPeers({
+    listener = listen<Uint8Array, Uint8Array | string>({
       hostname: options.hostname ?? BBS_DEFAULTS.hostname,
       port: options.port ?? BBS_DEFAULTS.port,
-      maxFrameBytes,
+      protocol: frames({ maxFrameBytes }),
       maxQueuedBytes,
       maxHeldInputBytes: options.maxHeldInputBytes ?? BBS_DEFAULTS.maxHeldInputBytes,
       idleTimeoutMs: options.idleTimeoutMs ?? BBS_DEFAULTS.idleTimeoutMs,
       maxConnections: options.maxConnections ?? BBS_DEFAULTS.maxConnections,
-      rejectMessage: "error: server full",
+      maxConnectionsPerAddress:
+        options.maxConnectionsPerAddress ?? BBS_DEFAULTS.maxConnectionsPerAddress,
+      messageTimeoutMs: options.messageTimeoutMs ?? BBS_DEFAULTS.messageTimeoutMs,
+      ...(options.minInputBytesPerSecond !== undefined && {
+        minInputBytesPerSecond: options.minInputBytesPerSecond,
+      }),
+      maxBufferedInputBytes: options.maxBufferedInputBytes ?? BBS_DEFAULTS.maxBufferedInputBytes,
+      sendTimeoutMs: options.sendTimeoutMs ?? BBS_DEFAULTS.sendTimeoutMs,
       closeTimeoutMs: BBS_DEFAULTS.closeTimeoutMs,
+      rejectMessage: "error: server full",
+      tls: options.tls && { ...options.tls, port: options.tls.port ?? BBS_DEFAULTS.tlsPort },
       log,
-      handler,
+      onConnection(conn) {
+        const state = new PeerState(conn);
+        states.set(conn, state);
+        conn.send(state.session.banner());
+      },
+      onMessage(conn, frame) {
+        const state = states.get(conn);
+        if (!state) return;
+        let reply: Reply | null;
+        try {
+          reply = state.session.handleNow(frame, state);
+        } catch (error) {
+          fail(conn, error);
+          return;
+        }
+        // null: stored (or answered) later; state.resolve then goes on with the next frame.
+        if (reply === null) conn.hold();
+        else deliver(conn, reply);
+      },
+      onClose(conn, error) {
+        states.get(conn)?.session.end();
+        states.delete(conn);
+        if (error) {
+          const code = (error as { code?: string }).code ?? error.message;
+          log({ level: "warn", event: "conn.dropped", peer: peer(conn), reason: code });
+        }
+      },
     });
   } catch (error) {
     await cluster?.stop();
@@ -229,6 +263,7 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
     event: "listening",
     host: listener.hostname,
     port: listener.port,
+    tlsPort: listener.tlsPort,
     store: store.engine,
     db: store.location,
     redis: cluster ? cluster.instanceId : undefined,
@@ -238,6 +273,8 @@ export async function startBbsServer(options: BbsServerOptions = {}): Promise<Bb
   return {
     hostname: listener.hostname,
     port: listener.port,
+    tlsPort: listener.tlsPort,
+    reloadTls: (credentials) => listener.reloadTls(credentials),
     board,
     store,
     cluster,

@@ -10,11 +10,15 @@ import {
 } from "@netkit/bbs";
 import {
   type Command,
+  keepTlsFresh,
   parseFlags,
   parsePort,
   parseServerFlags,
+  parseServerTls,
   serverFlagsUsage,
   serveUntilStopped,
+  TLS_FLAGS,
+  tlsFlagsUsage,
   UsageError,
 } from "../cli-kit.ts";
 
@@ -34,6 +38,14 @@ ${serverFlagsUsage(BBS_DEFAULTS.port)}
                       several instances may share one database (--db and --sync are then unused)
   --redis URL         share who is online and registrations with the other instances through
                       Redis (redis://host:port); presence expires ${CLUSTER_DEFAULTS.presenceTtlMs / 1000} s after an instance dies
+  --max-connections-per-address N
+                      connections from one IP address, 0 = no cap (default ${BBS_DEFAULTS.maxConnectionsPerAddress})
+  --message-timeout-ms MS
+                      a frame must be complete this long after its first byte, plus
+                      1 s per KiB; no byte resets it, 0 = off (default ${BBS_DEFAULTS.messageTimeoutMs})
+  --idle-timeout-ms MS
+                      close sessions silent this long, 0 = never (default ${BBS_DEFAULTS.idleTimeoutMs})
+${tlsFlagsUsage(BBS_DEFAULTS.tlsPort, 22)}
 
 Several instances: run one per port with the same --postgres and --redis, e.g.
   bun run apps/cli bbs --port 10333 --postgres postgres://127.0.0.1/bbs --redis redis://127.0.0.1:6379
@@ -50,7 +62,10 @@ Options:
   --names HOST:PORT   name service (default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort})
   --state PATH        where \`new\` remembers the last post seen ("" for nowhere;
                       default ${defaultClientStatePath()})
-  --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})`;
+  --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})
+  --tls               speak TLS (give the server's TLS port, default ${BBS_DEFAULTS.tlsPort});
+                      the certificate is verified and a failure is an error
+  --ca FILE           PEM of the CA or self-signed certificate to trust (with --tls)`;
 
 async function runServer(args: string[]): Promise<number> {
   const flags = parseServerFlags(
@@ -60,13 +75,17 @@ async function runServer(args: string[]): Promise<number> {
       sync: { type: "string" },
       postgres: { type: "string" },
       redis: { type: "string" },
+      "max-connections-per-address": { type: "string" },
+      "message-timeout-ms": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      ...TLS_FLAGS,
     },
     serverUsage,
     BBS_DEFAULTS,
     "bbs ",
   );
   if (flags === undefined) return 0;
-  const { values, log } = flags;
+  const { values, log, count } = flags;
   const sync = (values.sync ?? BBS_DEFAULTS.synchronous).toUpperCase();
   if (sync !== "NORMAL" && sync !== "FULL")
     throw new UsageError("--sync must be normal or full", serverUsage);
@@ -83,6 +102,7 @@ async function runServer(args: string[]): Promise<number> {
     if (!(schemes as readonly string[]).includes(scheme))
       throw new UsageError(`--${flag} must be a ${schemes[0]}// URL`, serverUsage);
   }
+  const tls = await parseServerTls(values, BBS_DEFAULTS.tlsPort, serverUsage);
   const server = await startBbsServer({
     hostname: flags.hostname,
     port: flags.port,
@@ -90,8 +110,16 @@ async function runServer(args: string[]): Promise<number> {
     synchronous: sync,
     postgresUrl: values.postgres,
     redisUrl: values.redis,
+    maxConnectionsPerAddress: count(
+      "max-connections-per-address",
+      BBS_DEFAULTS.maxConnectionsPerAddress,
+    ),
+    messageTimeoutMs: count("message-timeout-ms", BBS_DEFAULTS.messageTimeoutMs),
+    idleTimeoutMs: count("idle-timeout-ms", BBS_DEFAULTS.idleTimeoutMs),
+    tls,
     log,
   });
+  if (tls) keepTlsFresh(tls, (c) => server.reloadTls(c), log);
   return serveUntilStopped(server, log, flags.printPort);
 }
 
@@ -103,6 +131,8 @@ async function runClient(args: string[]): Promise<number> {
       state: { type: "string" },
       names: { type: "string" },
       "timeout-ms": { type: "string" },
+      tls: { type: "boolean" },
+      ca: { type: "string" },
     },
     clientUsage,
   );
@@ -123,6 +153,12 @@ async function runClient(args: string[]): Promise<number> {
   if (timeout !== undefined && !/^\d+$/.test(timeout)) {
     throw new UsageError("--timeout-ms must be a number", clientUsage);
   }
+  if (values.ca !== undefined && !values.tls) throw new UsageError("--ca needs --tls", clientUsage);
+  const tls = values.tls
+    ? values.ca === undefined
+      ? (true as const)
+      : { ca: await Bun.file(values.ca).text() }
+    : undefined;
   const interactive = process.stdin.isTTY === true;
   const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   try {
@@ -132,6 +168,7 @@ async function runClient(args: string[]): Promise<number> {
       namesHost,
       namesPort,
       timeoutMs: timeout === undefined ? undefined : Number(timeout),
+      tls,
       input: rl[Symbol.asyncIterator](),
       statePath: values.state ?? defaultClientStatePath(),
       write: (text) => process.stdout.write(text),
