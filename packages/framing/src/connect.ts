@@ -105,7 +105,7 @@ export async function connect<In, Out>(
                   },
           }
         : {}),
-      data: {},
+      data: tls ? { secure: true } : {},
       socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
     });
     const s = await Promise.race([attempt, timeout]);

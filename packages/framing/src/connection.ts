@@ -73,6 +73,12 @@ export interface ConnectionHooks<In, Out> {
    * closes once its queue is flushed, so send anything still held back (batched output) here.
    */
   onEnd?: (connection: Connection<In, Out>) => void;
+  /**
+   * The message deadline (`messageTimeoutMs`) passed: return a last message to send before the
+   * connection closes (HTTP's 408), or undefined to close without one. Not called when output
+   * is stuck behind a peer that does not read: that peer is reset.
+   */
+  onMessageTimeout?: (connection: Connection<In, Out>, error: FramingError) => Out | undefined;
 }
 
 /** A recoverable decode error waiting behind `hold()`, in its place among the messages. */
@@ -83,6 +89,8 @@ class HeldError {
 /** What a Bun socket carries in `socket.data`. */
 export interface SocketSlot {
   connection?: Connection<unknown, unknown>;
+  /** Set by the transport on TLS sockets, before the Connection is made. */
+  secure?: boolean;
 }
 
 type Waiter<In> = (message: In | undefined) => void;
@@ -95,6 +103,8 @@ type Waiter<In> = (message: In | undefined) => void;
 export class Connection<In, Out> implements Sweepable {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** True on a TLS connection. */
+  readonly secure: boolean;
   readonly stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   readonly closed: Promise<{ error?: Error }>;
 
@@ -105,7 +115,7 @@ export class Connection<In, Out> implements Sweepable {
   readonly #maxQueuedBytes: number;
   readonly #stallQueuedBytes: number;
   readonly #sendTimeoutMs: number;
-  readonly #idleTimeoutMs: number;
+  #idleTimeoutMs: number;
   readonly #messageTimeoutMs: number;
   readonly #msPerInputByte: number;
   readonly #maxHeldInputBytes: number;
@@ -152,6 +162,8 @@ export class Connection<In, Out> implements Sweepable {
   #readPaused = false;
   /** End of stream seen while messages were held: finished once they are delivered. */
   #endPending = false;
+  /** onEnd was called (once, even when a hold defers the close). */
+  #endNotified = false;
   /** Bytes last reported to the input budget. */
   #budgeted = 0;
 
@@ -181,6 +193,7 @@ export class Connection<In, Out> implements Sweepable {
     this.#closeTimeoutMs = o.closeTimeoutMs;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = (socket as { remotePort?: number }).remotePort ?? 0;
+    this.secure = socket.data?.secure === true;
     this.#decoder = protocol.createDecoder({
       consumedAtOnce: hooks.onMessage !== undefined,
       onRecoverable: (error, index) => this.#recoverable.push({ error, index }),
@@ -220,6 +233,15 @@ export class Connection<In, Out> implements Sweepable {
    */
   hold(): void {
     this.#held = true;
+  }
+
+  /**
+   * Changes this peer's idle timeout (0 = off), counted from now: a protocol whose patience
+   * differs by phase (HTTP's keep-alive wait between requests, none while a response streams).
+   */
+  setIdleTimeout(ms: number): void {
+    this.#idleTimeoutMs = ms;
+    this.#lastInput = coarseNow();
   }
 
   /** Delivers the messages held meanwhile, synchronously, until the next `hold()`. */
@@ -362,8 +384,17 @@ export class Connection<In, Out> implements Sweepable {
 
   #finishEnd(): void {
     if (this.#state !== "open") return;
-    this.#hooks.onEnd?.(this);
+    if (!this.#endNotified) {
+      this.#endNotified = true;
+      this.#hooks.onEnd?.(this);
+    }
     if (this.#hooks.onMessage) {
+      // hold() in onEnd: replies are still being worked on (HTTP after a half-close); the close
+      // waits for proceed().
+      if (this.#held) {
+        this.#endPending = true;
+        return;
+      }
       this.close(); // push mode: nothing more will come; finish sending, then close
     } else if (this.#inboxHead >= this.#inbox.length) {
       this.#wakeWaiters();
@@ -601,13 +632,20 @@ export class Connection<In, Out> implements Sweepable {
       const allowed = this.#messageTimeoutMs + received * this.#msPerInputByte;
       const elapsed = now - this.#partialSince;
       if (elapsed > allowed) {
-        this.#fail(
-          new FramingError(
-            "MESSAGE_TIMEOUT",
-            `a message was not complete ${Math.round(elapsed)} ms after its first byte (${received} bytes received)`,
-          ),
-          true,
+        const error = new FramingError(
+          "MESSAGE_TIMEOUT",
+          `a message was not complete ${Math.round(elapsed)} ms after its first byte (${received} bytes received)`,
         );
+        const last =
+          this.#out.length === 0 && !this.#blocked
+            ? this.#hooks.onMessageTimeout?.(this, error)
+            : undefined;
+        if (last === undefined) {
+          this.#fail(error, true);
+        } else {
+          this.#error = error;
+          this.close(last);
+        }
         return;
       }
     }

@@ -215,7 +215,7 @@ export function listen<In, Out>(options: ListenOptions<In, Out>): Listener<In, O
       // A TLS listener is replaced on reload by a second one on the same port (Bun's reload()
       // keeps the old certificate), which needs SO_REUSEPORT on both.
       ...(tls ? { tls, reusePort: true } : {}),
-      data: {},
+      data: tls ? { secure: true } : {},
       socket: socket as unknown as SocketHandler<SocketSlot>, // binaryType "uint8array": slice() copies
     });
   if (options.tls) checkTlsCredentials(options.tls);

@@ -207,6 +207,79 @@ describe("bytes() stream mode", () => {
   });
 });
 
+describe("what HTTP needs from stream mode", () => {
+  test("onMessageTimeout words a last reply (a 408) before the deadline closes the peer", async () => {
+    const server = track(
+      listen<Uint8Array, Uint8Array | string>({
+        port: 0,
+        protocol: bytes(),
+        messageTimeoutMs: 200,
+        onMessage: (conn, chunk) => conn.reportPartialInput(chunk.length),
+        onMessageTimeout: () => "408 too slow\n",
+      }),
+    );
+    const slow = await rawFrom(server.port);
+    let got = "";
+    slow.on("data", (d) => {
+      got += d.toString();
+    });
+    slow.write("GET / HT");
+    expect(await closedWithin(slow, 1500)).toBe(true);
+    expect(got).toBe("408 too slow\n");
+  });
+
+  test("hold() in onEnd keeps a half-closed peer open until proceed(): the late reply arrives", async () => {
+    const server = track(
+      listen<Uint8Array, Uint8Array | string>({
+        port: 0,
+        protocol: bytes(),
+        onMessage(conn) {
+          // the reply is worked on for a while (an async handler)
+          setTimeout(() => {
+            conn.send("late reply");
+            conn.proceed();
+          }, 150);
+        },
+        onEnd: (conn) => conn.hold(),
+      }),
+    );
+    const client = await rawFrom(server.port);
+    let got = "";
+    client.on("data", (d) => {
+      got += d.toString();
+    });
+    client.end("question"); // FIN right after the request
+    expect(await closedWithin(client, 2000)).toBe(true);
+    expect(got).toBe("late reply");
+  });
+
+  test("setIdleTimeout changes the patience from now; 0 turns it off", async () => {
+    const server = track(
+      listen<Uint8Array, Uint8Array | string>({
+        port: 0,
+        protocol: bytes(),
+        idleTimeoutMs: 200,
+        onMessage(conn, chunk) {
+          const text = new TextDecoder().decode(chunk);
+          conn.setIdleTimeout(text === "patient" ? 0 : 600);
+        },
+      }),
+    );
+    const patient = await rawFrom(server.port);
+    const longer = await rawFrom(server.port);
+    const silent = await rawFrom(server.port);
+    const start = performance.now();
+    patient.write("patient");
+    longer.write("longer");
+    expect(await closedWithin(silent, 1000)).toBe(true);
+    expect(await closedWithin(longer, 2000)).toBe(true);
+    expect(performance.now() - start).toBeGreaterThan(550);
+    expect(await closedWithin(patient, 300)).toBe(false);
+    patient.destroy();
+    silent.destroy();
+  });
+});
+
 describe("listen() defences", () => {
   test("the per-address cap refuses one address's excess while another address is served", async () => {
     const events: LogEvent[] = [];

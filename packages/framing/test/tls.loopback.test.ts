@@ -33,7 +33,7 @@ beforeAll(async () => {
     port: 0,
     protocol: lines(),
     tls: { port: 0, ...good },
-    onMessage: (c, m) => c.send(m.toUpperCase()),
+    onMessage: (c, m) => c.send(c.secure && m === "secure?" ? "YES" : m.toUpperCase()),
   });
 });
 afterAll(async () => {
@@ -51,6 +51,19 @@ describe("TLS", () => {
       const client = await connect({ hostname: "127.0.0.1", port, protocol: lines(), tls });
       client.send("hello");
       expect(await client.receive()).toBe("HELLO");
+      client.close();
+    }
+  });
+
+  test("connection.secure tells TLS peers from plain ones, on both ends", async () => {
+    for (const [port, tls, answer] of [
+      [server.port, undefined, "SECURE?"],
+      [server.tlsPort!, { ca: good.cert }, "YES"],
+    ] as const) {
+      const client = await connect({ hostname: "127.0.0.1", port, protocol: lines(), tls });
+      expect(client.secure).toBe(tls !== undefined);
+      client.send("secure?");
+      expect(await client.receive()).toBe(answer);
       client.close();
     }
   });
