@@ -1,4 +1,4 @@
-// @netkit/httpchat: an HTTP/1.1 server on Bun.listen with a Fetch-handler interface, and a web chat on it.
+// @netkit/httpchat: an HTTP/1.1 server on framing's Connection with a Fetch-handler interface, and a web chat on it.
 
 export { type Asset, loadPageAssets } from "./chat/assets.ts";
 export { BUS_DEFAULTS, MessageBus, type MessageBusOptions } from "./chat/bus.ts";

@@ -205,7 +205,7 @@ describe("defences", () => {
   });
 
   test("slowloris: a head not complete in time → 408 and close", async () => {
-    const port = start({ headersTimeoutMs: 300 });
+    const port = start({ requestTimeoutMs: 300 });
     const reply = await rawRequest(port, ["GET / HTTP/1.1\r\n", "Host: t\r\n", "X-Slow: 1\r\n"], {
       gapMs: 150,
       waitMs: 3000,
@@ -335,7 +335,7 @@ test("a handler that throws a TypeError about URLs is still a 500", async () => 
 });
 
 test("a stalled request body → 408 and close", async () => {
-  const port = start({ bodyIdleTimeoutMs: 200 });
+  const port = start({ requestTimeoutMs: 200 });
   const reply = await rawRequest(
     port,
     "POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a part",

@@ -15,8 +15,7 @@ export type HttpErrorCode =
   | "HEADERS_TOO_LARGE"
   | "TOO_MANY_HEADERS"
   | "BODY_TOO_LARGE"
-  | "HEADERS_TIMEOUT"
-  | "BODY_TIMEOUT"
+  | "REQUEST_TIMEOUT"
   | "UNSUPPORTED_METHOD"
   // the chat's storage and options
   | "STORAGE_UNAVAILABLE"

@@ -88,6 +88,11 @@ export class RequestParser {
     return (this.#phase === "start-line" && this.#carry !== null) || this.#phase === "headers";
   }
 
+  /** Bytes of an incomplete request head received so far (0 between requests and in a body). */
+  get bufferedHeadBytes(): number {
+    return this.isInHead ? this.#headBytes + (this.#carry?.length ?? 0) : 0;
+  }
+
   push(chunk: Uint8Array): void {
     if (this.#phase === "done") return;
     let buf = asBuffer(chunk);

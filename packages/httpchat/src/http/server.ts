@@ -1,15 +1,19 @@
-// HTTP/1.1 transport on Bun.listen: parses requests, calls a Fetch handler, writes responses in order.
-import type { Log } from "@netkit/framing";
-import type { Socket, TCPSocketListener } from "bun";
+// HTTP/1.1 on framing's byte-stream mode: parses requests, calls a Fetch handler, answers in order.
+// The socket, its limits, deadlines, backpressure and TLS are framing's Connection; this file
+// only knows HTTP: exchanges, pipelining, keep-alive and what to answer when a limit is hit.
+import {
+  bytes,
+  type FramingError,
+  type ListenTlsOptions,
+  type Log,
+  listen,
+  type TlsCredentials,
+} from "@netkit/framing";
 import { HTTP_DEFAULTS } from "./defaults.ts";
 import { HttpError } from "./errors.ts";
 import { type RequestHead, RequestParser } from "./request-parser.ts";
-import {
-  DateClock,
-  serializeErrorResponse,
-  serializeHead,
-  statusHasNoBody,
-} from "./response-writer.ts";
+import { DateClock, serializeErrorResponse } from "./response-writer.ts";
+import { type HttpConnection, put, type ResponseSink, sendResponse } from "./send-response.ts";
 
 /** The web-standard application interface: the TypeScript counterpart of WSGI. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -26,26 +30,42 @@ export interface ServeOptions {
   maxHeaderCount?: number;
   /** @default 1048576 */
   maxBodyBytes?: number;
-  /** @default 10000 */
-  headersTimeoutMs?: number;
-  /** @default 10000 */
-  bodyIdleTimeoutMs?: number;
-  /** @default 5000 */
+  /**
+   * A request (head and body) must arrive within this long of its first byte, plus one second
+   * per `minRequestBytesPerSecond` bytes received meanwhile; past it → 408 and close. No byte
+   * resets it, so a slowloris head or a trickled body cannot hold a connection. @default 10000
+   */
+  requestTimeoutMs?: number;
+  /** The rate allowance of `requestTimeoutMs` (nginx's client_body_timeout, as a rate). @default 1024 */
+  minRequestBytesPerSecond?: number;
+  /** A connection with no request in progress (before the first, between kept-alive ones). @default 5000 */
   keepAliveTimeoutMs?: number;
   /** @default 10000 */
   maxConnections?: number;
-  /** @default 1048576 */
+  /** Connections from one source address; 0 = no cap. Over it → 503 and close. @default 64 */
+  maxConnectionsPerAddress?: number;
+  /** Response bytes queued for a slow reader; past it writing waits for the reader. @default 1048576 */
   maxQueuedBytes?: number;
+  /** A reader that leaves over 64 KiB of response unread this long is disconnected. @default 30000 */
+  sendTimeoutMs?: number;
+  /** Bytes of incomplete requests all connections may hold; the biggest holders go first. @default 32 MiB */
+  maxBufferedInputBytes?: number;
   /** @default 32 */
   maxPipelinedRequests?: number;
+  /** Also serve HTTPS on `tls.port` with this certificate and key (PEM). */
+  tls?: ListenTlsOptions;
   log?: Log;
 }
 
 export interface HttpServer {
   readonly hostname: string;
   readonly port: number;
+  /** The HTTPS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
   /** Open connections right now. */
   readonly connectionCount: number;
+  /** Swaps the HTTPS certificate without dropping connections; throws TlsError if unusable. */
+  reloadTls(credentials: TlsCredentials): void;
   /** Stops accepting; with `closeActive` (default) also closes every open connection. */
   stop(closeActive?: boolean): Promise<void>;
 }
@@ -60,41 +80,34 @@ interface Exchange {
   continueSent: boolean;
 }
 
-type TimerKind = "none" | "head" | "body" | "idle";
-
-interface Conn {
+/** The HTTP state of one framing Connection. */
+interface Conn extends ResponseSink {
   parser: RequestParser;
   /** queue[0] is being handled when `active`; the rest were pipelined behind it. */
   queue: Exchange[];
   /** The exchange whose bytes the parser is reading now. */
   parsing: Exchange | null;
   active: boolean;
-  out: Uint8Array[];
-  outBytes: number;
-  drainWaiters: (() => void)[];
-  /** End the socket once the output queue is flushed; read nothing more. */
-  closing: boolean;
-  closed: boolean;
-  paused: boolean;
+  /** The active exchange's response has started going out: a late error can only close. */
+  responding: boolean;
+  /** Input delivery is held: too many requests pipelined ahead. */
+  held: boolean;
   peerEnded: boolean;
   /** A parse error to answer once the requests before it are answered. */
   pendingError: HttpError | null;
-  timer: TimerKind;
-  deadlineMs: number;
 }
 
-type HttpSocket = Socket<Conn>;
-/** The part of a default reader we use (Bun's types offer a BYOB overload that gets in the way). */
-type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array };
-interface BodyReader {
-  read(): Promise<ReadResult>;
-  cancel(reason?: unknown): Promise<void>;
-}
+/** The options that are counts or durations, each with a default in HTTP_DEFAULTS. */
+type NumericSetting = {
+  [K in keyof ServeOptions & keyof typeof HTTP_DEFAULTS]-?: ServeOptions[K] extends
+    | number
+    | undefined
+    ? K
+    : never;
+}[keyof ServeOptions & keyof typeof HTTP_DEFAULTS];
 
+const WRITE_HIGH_WATER = 256 * 1024;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
-const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
-const CRLF = Buffer.from("\r\n", "latin1");
-/** Response bodies read without waiting (string, bytes, Blob) up to this size get Content-Length. */
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
@@ -107,119 +120,31 @@ export function serve(options: ServeOptions): HttpServer {
   const fetchHandler = options.fetch;
   if (typeof fetchHandler !== "function") throw new TypeError("fetch must be a function");
   const hostname = options.hostname ?? HTTP_DEFAULTS.hostname;
+  const setting = (name: NumericSetting) =>
+    positiveInteger(name, options[name] ?? HTTP_DEFAULTS[name]);
   const limits = {
-    maxHeaderBytes: positiveInteger(
-      "maxHeaderBytes",
-      options.maxHeaderBytes ?? HTTP_DEFAULTS.maxHeaderBytes,
-    ),
-    maxHeaderCount: positiveInteger(
-      "maxHeaderCount",
-      options.maxHeaderCount ?? HTTP_DEFAULTS.maxHeaderCount,
-    ),
-    maxBodyBytes: positiveInteger(
-      "maxBodyBytes",
-      options.maxBodyBytes ?? HTTP_DEFAULTS.maxBodyBytes,
-    ),
+    maxHeaderBytes: setting("maxHeaderBytes"),
+    maxHeaderCount: setting("maxHeaderCount"),
+    maxBodyBytes: setting("maxBodyBytes"),
   };
-  const headersTimeoutMs = positiveInteger(
-    "headersTimeoutMs",
-    options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs,
-  );
-  const bodyIdleTimeoutMs = positiveInteger(
-    "bodyIdleTimeoutMs",
-    options.bodyIdleTimeoutMs ?? HTTP_DEFAULTS.bodyIdleTimeoutMs,
-  );
-  const keepAliveTimeoutMs = positiveInteger(
-    "keepAliveTimeoutMs",
-    options.keepAliveTimeoutMs ?? HTTP_DEFAULTS.keepAliveTimeoutMs,
-  );
-  const maxConnections = positiveInteger(
-    "maxConnections",
-    options.maxConnections ?? HTTP_DEFAULTS.maxConnections,
-  );
-  const maxQueuedBytes = positiveInteger(
-    "maxQueuedBytes",
-    options.maxQueuedBytes ?? HTTP_DEFAULTS.maxQueuedBytes,
-  );
-  const maxPipelined = positiveInteger(
-    "maxPipelinedRequests",
-    options.maxPipelinedRequests ?? HTTP_DEFAULTS.maxPipelinedRequests,
-  );
+  const keepAliveTimeoutMs = setting("keepAliveTimeoutMs");
+  const maxQueuedBytes = setting("maxQueuedBytes");
+  const maxPipelined = setting("maxPipelinedRequests");
+  // Responses wait for the reader at 256 KiB queued, so one that reads at least 192 KiB per
+  // send timeout is never taken for a stalled one (framing's rule: over 64 KiB for that long).
+  const writeHighWater = Math.min(maxQueuedBytes, WRITE_HIGH_WATER);
   const log = options.log;
   const clock = new DateClock();
-  const sockets = new Set<HttpSocket>();
-  let nowMs = Date.now();
-
-  // --- output -------------------------------------------------------------------------------
-
-  function flush(s: HttpSocket): void {
-    const c = s.data;
-    while (c.out.length > 0) {
-      const head = c.out[0] as Uint8Array;
-      const written = s.write(head);
-      if (written < 0) return;
-      c.outBytes -= written;
-      if (written < head.length) {
-        c.out[0] = head.subarray(written);
-        return;
-      }
-      c.out.shift();
-    }
-    for (const wake of c.drainWaiters.splice(0)) wake();
-    if (c.closing) s.end();
-    else if (c.paused && c.queue.length <= maxPipelined) {
-      c.paused = false;
-      s.resume();
-    }
-  }
-
-  function send(s: HttpSocket, bytes: Uint8Array): void {
-    const c = s.data;
-    if (c.closed) return;
-    if (c.outBytes === 0) {
-      const written = s.write(bytes);
-      if (written < 0 || written === bytes.length) return;
-      bytes = bytes.subarray(written);
-    }
-    c.out.push(bytes);
-    c.outBytes += bytes.length;
-    if (c.outBytes > maxQueuedBytes && !c.paused) {
-      c.paused = true; // a slow reader: stop parsing its requests until it catches up
-      s.pause();
-    }
-  }
-
-  function waitForDrain(s: HttpSocket): Promise<void> {
-    return new Promise((resolve) => s.data.drainWaiters.push(resolve));
-  }
-
-  /** Flushes what is queued, then closes. */
-  function closeAfterFlush(s: HttpSocket): void {
-    const c = s.data;
-    c.closing = true;
-    c.timer = "none";
-    if (c.outBytes === 0) s.end();
-  }
-
-  function sendError(s: HttpSocket, error: HttpError): void {
-    log?.({
-      level: "debug",
-      event: "http.reject",
-      code: error.code,
-      status: error.status,
-      remote: s.remoteAddress,
-    });
-    send(
-      s,
-      Buffer.from(serializeErrorResponse(error.status, error.message, clock.value), "latin1"),
-    );
-    closeAfterFlush(s);
-  }
+  const conns = new Map<HttpConnection, Conn>();
+  const errorBytes = (status: number, message: string) =>
+    serializeErrorResponse(status, message, clock.value);
 
   // --- input --------------------------------------------------------------------------------
 
-  function createConn(): Conn {
+  function createConn(connection: HttpConnection): Conn {
     const conn: Conn = {
+      connection,
+      maxQueuedBytes: writeHighWater,
       parser: new RequestParser(
         {
           onHead(head) {
@@ -236,7 +161,7 @@ export function serve(options: ServeOptions): HttpServer {
           },
           onBody(data) {
             const exchange = conn.parsing as Exchange;
-            const copy = data.slice();
+            const copy = data.slice(); // data is a view of the socket's chunk
             exchange.bodyBytes += copy.length;
             if (exchange.controller) exchange.controller.enqueue(copy);
             else exchange.chunks.push(copy);
@@ -245,6 +170,7 @@ export function serve(options: ServeOptions): HttpServer {
             const exchange = conn.parsing as Exchange;
             exchange.complete = true;
             conn.parsing = null;
+            connection.reportPartialInput(0); // the request deadline ends here, the next starts anew
             exchange.controller?.close();
           },
         },
@@ -253,54 +179,48 @@ export function serve(options: ServeOptions): HttpServer {
       queue: [],
       parsing: null,
       active: false,
-      out: [],
-      outBytes: 0,
-      drainWaiters: [],
-      closing: false,
-      closed: false,
-      paused: false,
+      responding: false,
+      held: false,
       peerEnded: false,
       pendingError: null,
-      timer: "head",
-      deadlineMs: nowMs + headersTimeoutMs,
     };
     return conn;
   }
 
-  function onData(s: HttpSocket, chunk: Uint8Array): void {
-    const c = s.data;
-    if (c.closing || c.pendingError) return;
+  function onData(c: Conn, chunk: Uint8Array): void {
+    if (c.pendingError || c.connection.isClosed) return;
     try {
       c.parser.push(chunk);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      onParseError(s, error);
+      onParseError(c, error);
       return;
     }
-    if (c.parser.isInHead) {
-      if (c.timer !== "head") {
-        c.timer = "head";
-        c.deadlineMs = nowMs + headersTimeoutMs;
-      }
-    } else if (c.parser.phase === "body") {
-      c.timer = "body"; // re-armed by every chunk: only a stalled body times out
-      c.deadlineMs = nowMs + bodyIdleTimeoutMs;
-    } else {
-      c.timer = "none";
-    }
-    if (!c.active && c.queue.length > 0) dispatch(s);
-    if (c.queue.length > maxPipelined && !c.paused && !c.closed) {
-      c.paused = true;
-      s.pause();
-    }
+    // framing runs the request deadline while we hold part of one, and counts it in the budget.
+    const partial = c.parser.isInHead
+      ? c.parser.bufferedHeadBytes
+      : c.parsing
+        ? Math.max(1, c.parsing.bodyBytes)
+        : 0;
+    c.connection.reportPartialInput(partial);
+    if (!c.active && c.queue.length > 0) dispatch(c);
+    updateHold(c);
   }
 
-  function onParseError(s: HttpSocket, error: HttpError): void {
-    const c = s.data;
-    c.timer = "none";
+  /** Reading waits while too many requests are queued behind the one being answered. */
+  function updateHold(c: Conn): void {
+    const hold = c.queue.length > maxPipelined;
+    if (hold === c.held) return;
+    c.held = hold;
+    if (hold) c.connection.hold();
+    else c.connection.proceed();
+  }
+
+  function onParseError(c: Conn, error: HttpError): void {
     c.pendingError = error;
     const broken = c.parsing;
     c.parsing = null;
+    c.connection.reportPartialInput(0);
     if (broken) {
       // The body of a parsed request went bad: its handler sees a failed stream, the peer the error
       // (respond() notices the exchange is gone and sends the error instead of the handler's reply).
@@ -308,19 +228,54 @@ export function serve(options: ServeOptions): HttpServer {
       broken.controller?.error(error);
     }
     if (c.active) return; // answered after the requests before it, by finish() or respond()
-    if (c.queue.length > 0) dispatch(s);
-    else sendError(s, error);
+    if (c.queue.length > 0) dispatch(c);
+    else sendError(c, error);
+  }
+
+  /** The request deadline passed: 408 if nothing else is being answered, else just close. */
+  function onRequestTimeout(c: Conn, cause: FramingError): string | undefined {
+    const broken = c.parsing;
+    c.parsing = null;
+    const error = new HttpError("REQUEST_TIMEOUT", "request not received in time", 408);
+    if (broken && !broken.complete) broken.controller?.error(error);
+    const answerable = !c.active || (c.queue[0] === broken && !c.responding);
+    c.queue.length = 0;
+    c.active = false;
+    log?.({
+      level: "debug",
+      event: "http.reject",
+      code: error.code,
+      status: 408,
+      remote: c.connection.remoteAddress,
+      detail: cause.message,
+    });
+    return answerable ? errorBytes(408, error.message) : undefined;
+  }
+
+  function sendError(c: Conn, error: HttpError): void {
+    log?.({
+      level: "debug",
+      event: "http.reject",
+      code: error.code,
+      status: error.status,
+      remote: c.connection.remoteAddress,
+    });
+    c.queue.length = 0;
+    c.active = false;
+    c.connection.close(errorBytes(error.status, error.message));
   }
 
   // --- dispatch -----------------------------------------------------------------------------
 
-  function buildRequest(s: HttpSocket, exchange: Exchange): Request {
+  function buildRequest(c: Conn, exchange: Exchange): Request {
     const { head } = exchange;
+    const secure = c.connection.secure;
+    const scheme = secure ? "https" : "http";
     const url =
       head.target.charCodeAt(0) === 47
-        ? `http://${head.host || `${hostname}:${server.port}`}${head.target}`
+        ? `${scheme}://${head.host || `${hostname}:${secure ? listener.tlsPort : listener.port}`}${head.target}`
         : head.target === "*"
-          ? `http://${head.host || hostname}/*`
+          ? `${scheme}://${head.host || hostname}/*`
           : head.target;
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (head.method !== "GET" && head.method !== "HEAD" && head.body.kind !== "none") {
@@ -342,7 +297,7 @@ export function serve(options: ServeOptions): HttpServer {
               // Expect: 100-continue is answered when the handler starts reading the body.
               if (exchange.head.expectContinue && !exchange.continueSent && !exchange.complete) {
                 exchange.continueSent = true;
-                send(s, CONTINUE);
+                void put(c, CONTINUE);
               }
             },
           },
@@ -363,40 +318,38 @@ export function serve(options: ServeOptions): HttpServer {
     return request;
   }
 
-  function dispatch(s: HttpSocket): void {
-    const c = s.data;
+  function dispatch(c: Conn): void {
     const exchange = c.queue[0] as Exchange;
     c.active = true;
+    c.responding = false;
+    c.connection.setIdleTimeout(0); // a long poll or a stream may leave the client silent
     let request: Request;
     try {
-      request = buildRequest(s, exchange);
+      request = buildRequest(c, exchange);
     } catch {
       // e.g. a Host value that makes no valid URL
-      respondError(
-        s,
-        new HttpError("BAD_REQUEST_LINE", "request target and Host make no valid URL"),
-      );
+      sendError(c, new HttpError("BAD_REQUEST_LINE", "request target and Host make no valid URL"));
       return;
     }
     let result: Response | Promise<Response>;
     try {
       result = fetchHandler(request);
     } catch (error) {
-      onHandlerError(s, exchange, error);
+      onHandlerError(c, exchange, error);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (response) => safely(s, () => respond(s, exchange, response)),
-        (error) => safely(s, () => onHandlerError(s, exchange, error)),
+        (response) => safely(c, () => respond(c, exchange, response)),
+        (error) => safely(c, () => onHandlerError(c, exchange, error)),
       );
     } else {
-      respond(s, exchange, result);
+      respond(c, exchange, result);
     }
   }
 
   /** Runs a step outside the socket callbacks; a bug there closes this connection, not the process. */
-  function safely(s: HttpSocket, step: () => void): void {
+  function safely(c: Conn, step: () => void): void {
     try {
       step();
     } catch (error) {
@@ -405,20 +358,13 @@ export function serve(options: ServeOptions): HttpServer {
         event: "http.internal_error",
         error: error instanceof Error ? error.message : String(error),
       });
-      s.data.queue.length = 0;
-      s.data.active = false;
-      if (!s.data.closed) s.end();
+      c.queue.length = 0;
+      c.active = false;
+      c.connection.close();
     }
   }
 
-  function respondError(s: HttpSocket, error: HttpError): void {
-    const c = s.data;
-    c.queue.length = 0;
-    c.active = false;
-    sendError(s, error);
-  }
-
-  function onHandlerError(s: HttpSocket, exchange: Exchange, error: unknown): void {
+  function onHandlerError(c: Conn, exchange: Exchange, error: unknown): void {
     log?.({
       level: "error",
       event: "http.handler_error",
@@ -427,7 +373,7 @@ export function serve(options: ServeOptions): HttpServer {
       error: error instanceof Error ? error.message : String(error),
     });
     respond(
-      s,
+      c,
       exchange,
       new Response("Internal Server Error\n", {
         status: 500,
@@ -436,312 +382,163 @@ export function serve(options: ServeOptions): HttpServer {
     );
   }
 
-  function respond(s: HttpSocket, exchange: Exchange, response: unknown): void {
-    const c = s.data;
-    if (c.closed) {
+  function respond(c: Conn, exchange: Exchange, response: unknown): void {
+    if (c.connection.isClosed || c.queue[0] !== exchange) {
       if (response instanceof Response) void response.body?.cancel().catch(() => {});
-      return;
-    }
-    if (c.queue[0] !== exchange) {
       // The request's body failed to parse meanwhile; the peer gets the parse error instead.
-      if (response instanceof Response) void response.body?.cancel().catch(() => {});
-      if (c.active) {
+      if (!c.connection.isClosed && c.active) {
         c.active = false;
         const error = c.pendingError;
         c.pendingError = null;
-        if (error) sendError(s, error);
-        else closeAfterFlush(s);
+        if (error) sendError(c, error);
+        else c.connection.close();
       }
       return;
     }
     if (!(response instanceof Response)) {
-      onHandlerError(s, exchange, new TypeError("the fetch handler did not return a Response"));
+      onHandlerError(c, exchange, new TypeError("the fetch handler did not return a Response"));
       return;
     }
     // A body the handler left unread would have to be drained; closing is simpler and safe.
     const keepAlive = exchange.head.keepAlive && exchange.complete && !c.peerEnded;
-    const connection = keepAlive
-      ? exchange.head.versionMinor === 0
-        ? "keep-alive"
-        : null
-      : "close";
-    const omitBody = exchange.head.method === "HEAD" || statusHasNoBody(response.status);
-    const body = response.body;
-    if (body === null) {
-      writeHead(s, response, statusHasNoBody(response.status) ? "none" : 0, connection, null);
-      finish(s, keepAlive);
-      return;
-    }
-    const reader = body.getReader() as unknown as BodyReader;
-    const first = reader.read();
-    // Bodies made from strings, bytes or Blobs resolve at once: send them with Content-Length.
-    if (Bun.peek.status(first) === "fulfilled") {
-      const step = Bun.peek(first) as ReadResult;
-      if (step.done) {
-        writeHead(s, response, statusHasNoBody(response.status) ? "none" : 0, connection, null);
-        finish(s, keepAlive);
-        return;
-      }
-      const second = reader.read();
-      second.then(
-        (next) =>
-          safely(s, () => {
-            if (c.closed) return void reader.cancel().catch(() => {});
-            if (next.done) {
-              writeHead(
-                s,
-                response,
-                omitBody && statusHasNoBody(response.status) ? "none" : step.value.length,
-                connection,
-                omitBody ? null : step.value,
-              );
-              finish(s, keepAlive);
-            } else {
-              void streamBody(
-                s,
-                response,
-                reader,
-                [step.value, next.value],
-                connection,
-                omitBody,
-              ).then((ok) => safely(s, () => finish(s, keepAlive && ok)));
-            }
-          }),
-        (error) => onStreamError(s, error),
-      );
-      return;
-    }
-    void streamBody(s, response, reader, [], connection, omitBody, first).then((ok) =>
-      safely(s, () => finish(s, keepAlive && ok)),
-    );
-  }
-
-  function writeHead(
-    s: HttpSocket,
-    response: Response,
-    framing: number | "chunked" | "close-delimited" | "none",
-    connection: "close" | "keep-alive" | null,
-    body: Uint8Array | null,
-  ): void {
-    const head = serializeHead({
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-      date: clock.value,
-      framing,
-      connection,
-    });
-    const bodyBytes = body?.length ?? 0;
-    const out = Buffer.allocUnsafe(head.length + bodyBytes);
-    out.write(head, 0, "latin1");
-    if (body) out.set(body, head.length);
-    send(s, out);
-  }
-
-  /** Sends a body that is not all there yet: chunked to HTTP/1.1, close-delimited to HTTP/1.0. */
-  async function streamBody(
-    s: HttpSocket,
-    response: Response,
-    reader: BodyReader,
-    firstChunks: Uint8Array[],
-    connection: "close" | "keep-alive" | null,
-    omitBody: boolean,
-    pending?: Promise<ReadResult>,
-  ): Promise<boolean> {
-    const c = s.data;
-    const exchange = c.queue[0] as Exchange;
-    const isHttp10 = exchange.head.versionMinor === 0;
-    if (omitBody) {
-      void reader.cancel().catch(() => {});
-      writeHead(s, response, "none", connection, null);
-      return true;
-    }
-    let next = pending ?? reader.read();
+    const http10 = exchange.head.versionMinor === 0;
+    c.responding = true;
+    let sent: boolean | Promise<boolean>;
     try {
-      writeHead(
-        s,
-        response,
-        isHttp10 ? "close-delimited" : "chunked",
-        isHttp10 ? "close" : connection,
-        null,
-      );
-      for (const chunk of firstChunks) writeChunk(s, chunk, isHttp10);
-      for (;;) {
-        const step = await next;
-        if (c.closed) {
-          void reader.cancel().catch(() => {});
-          return false;
-        }
-        if (step.done) break;
-        writeChunk(s, step.value, isHttp10);
-        if (c.outBytes > maxQueuedBytes) await waitForDrain(s);
-        next = reader.read();
-      }
+      sent = sendResponse(c, response, {
+        headOnly: exchange.head.method === "HEAD",
+        http10,
+        connection: keepAlive ? (http10 ? "keep-alive" : null) : "close",
+        date: clock.value,
+      });
     } catch (error) {
-      onStreamError(s, error);
-      return false;
-    }
-    if (!isHttp10) send(s, LAST_CHUNK);
-    return !isHttp10;
-  }
-
-  function writeChunk(s: HttpSocket, chunk: Uint8Array, raw: boolean): void {
-    if (chunk.length === 0) return;
-    if (raw) {
-      send(s, chunk);
+      onStreamError(c, error);
       return;
     }
-    const sizeLine = `${chunk.length.toString(16)}\r\n`;
-    const out = Buffer.allocUnsafe(sizeLine.length + chunk.length + 2);
-    out.write(sizeLine, 0, "latin1");
-    out.set(chunk, sizeLine.length);
-    out.set(CRLF, sizeLine.length + chunk.length);
-    send(s, out);
+    if (sent instanceof Promise) {
+      sent.then(
+        (reusable) => safely(c, () => finish(c, reusable)),
+        (error) => onStreamError(c, error),
+      );
+    } else {
+      finish(c, sent);
+    }
   }
 
-  function onStreamError(s: HttpSocket, error: unknown): void {
-    // Mid-body there is no way to tell the peer except closing without the final chunk.
+  function onStreamError(c: Conn, error: unknown): void {
     log?.({
       level: "error",
       event: "http.body_error",
       error: error instanceof Error ? error.message : String(error),
     });
-    s.data.queue.length = 0;
-    s.data.active = false;
-    closeAfterFlush(s);
+    c.queue.length = 0;
+    c.active = false;
+    c.connection.close();
   }
 
   /** The response to queue[0] is written: move on to the next pipelined request, or idle. */
-  function finish(s: HttpSocket, keepAlive: boolean): void {
-    const c = s.data;
-    if (c.closed || c.closing) return;
+  function finish(c: Conn, reusable: boolean): void {
+    if (c.connection.isClosed) return;
     c.queue.shift();
     c.active = false;
-    if (!keepAlive) {
+    c.responding = false;
+    if (!reusable) {
       c.queue.length = 0;
-      closeAfterFlush(s);
+      c.connection.close();
       return;
-    }
-    if (c.paused && c.queue.length <= maxPipelined && c.outBytes <= maxQueuedBytes) {
-      c.paused = false;
-      s.resume();
     }
     if (c.queue.length > 0) {
-      dispatch(s);
+      dispatch(c);
+    } else if (c.pendingError) {
+      sendError(c, c.pendingError);
       return;
-    }
-    if (c.pendingError) {
-      sendError(s, c.pendingError);
+    } else if (c.peerEnded) {
+      c.connection.close();
       return;
+    } else if (c.parsing === null && !c.parser.isInHead) {
+      c.connection.setIdleTimeout(keepAliveTimeoutMs);
     }
-    if (c.peerEnded) {
-      closeAfterFlush(s);
-      return;
-    }
-    if (!c.parser.isInHead && c.parsing === null) {
-      c.timer = "idle";
-      c.deadlineMs = nowMs + keepAliveTimeoutMs;
-    }
+    updateHold(c);
   }
 
   // --- listener -----------------------------------------------------------------------------
 
-  const listener: TCPSocketListener<Conn> = Bun.listen<Conn>({
+  const listener = listen<Uint8Array, Uint8Array | string>({
     hostname,
     port: options.port ?? HTTP_DEFAULTS.port,
-    allowHalfOpen: true,
-    socket: {
-      open(s) {
-        if (sockets.size >= maxConnections) {
-          log?.({ level: "warn", event: "http.conn_rejected", reason: "maxConnections" });
-          s.end(serializeErrorResponse(503, "too many connections", clock.value));
-          return;
+    protocol: bytes(),
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(log ? { log } : {}),
+    maxConnections: setting("maxConnections"),
+    maxConnectionsPerAddress:
+      options.maxConnectionsPerAddress ?? HTTP_DEFAULTS.maxConnectionsPerAddress,
+    ...(options.maxBufferedInputBytes !== undefined
+      ? { maxBufferedInputBytes: options.maxBufferedInputBytes }
+      : {}),
+    maxQueuedBytes,
+    sendTimeoutMs: options.sendTimeoutMs ?? HTTP_DEFAULTS.sendTimeoutMs,
+    idleTimeoutMs: keepAliveTimeoutMs, // the wait for the first request
+    messageTimeoutMs: setting("requestTimeoutMs"),
+    minInputBytesPerSecond: setting("minRequestBytesPerSecond"),
+    rejectMessage: (refusal) =>
+      errorBytes(
+        503,
+        refusal.reason === "per-address cap"
+          ? "too many connections from your address"
+          : "too many connections",
+      ),
+    onConnection(connection) {
+      conns.set(connection, createConn(connection));
+    },
+    onMessage(connection, chunk) {
+      const c = conns.get(connection);
+      if (c) onData(c, chunk);
+    },
+    onEnd(connection) {
+      const c = conns.get(connection);
+      if (!c) return;
+      c.peerEnded = true;
+      c.parsing?.controller?.error(new Error("connection closed mid-body"));
+      // A half-closed peer still gets its answers: the close waits for finish().
+      if (c.active || c.queue.length > 0) connection.hold();
+    },
+    onMessageTimeout(connection, error) {
+      const c = conns.get(connection);
+      return c ? onRequestTimeout(c, error) : undefined;
+    },
+    onClose(connection) {
+      const c = conns.get(connection);
+      if (!c) return;
+      conns.delete(connection);
+      for (const exchange of c.queue) {
+        if (!exchange.complete) {
+          try {
+            exchange.controller?.error(new Error("connection closed"));
+          } catch {}
         }
-        s.data = createConn();
-        sockets.add(s);
-        s.setNoDelay(true);
-      },
-      data(s, chunk) {
-        if (!s.data) return;
-        onData(s, chunk);
-      },
-      drain(s) {
-        if (s.data) flush(s);
-      },
-      end(s) {
-        const c = s.data;
-        if (!c) return;
-        c.peerEnded = true;
-        if (c.parsing?.controller) {
-          c.parsing.controller.error(new Error("connection closed mid-body"));
-        }
-        if (!c.active && c.queue.length === 0) closeAfterFlush(s);
-      },
-      close(s) {
-        const c = s.data;
-        if (!c) return;
-        c.closed = true;
-        sockets.delete(s);
-        for (const exchange of c.queue) {
-          if (!exchange.complete) {
-            try {
-              exchange.controller?.error(new Error("connection closed"));
-            } catch {}
-          }
-        }
-        for (const wake of c.drainWaiters.splice(0)) wake();
-      },
-      error(s, error) {
-        log?.({ level: "debug", event: "http.socket_error", error: error.message });
-        s.end();
-      },
+      }
     },
   });
 
-  const tickMs = Math.max(
-    10,
-    Math.min(
-      1000,
-      Math.floor(Math.min(headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs) / 4),
-    ),
-  );
-  const ticker = setInterval(() => {
-    nowMs = Date.now();
-    clock.refresh(nowMs);
-    for (const s of sockets) {
-      const c = s.data;
-      if (c.timer === "none" || nowMs < c.deadlineMs) continue;
-      if (c.timer === "head") {
-        sendError(s, new HttpError("HEADERS_TIMEOUT", "request head not received in time", 408));
-      } else if (c.timer === "body") {
-        onParseError(s, new HttpError("BODY_TIMEOUT", "request body stalled", 408));
-      } else {
-        c.timer = "none";
-        closeAfterFlush(s);
-      }
-    }
-  }, tickMs);
+  // Date has one-second resolution; one unref'd tick keeps it fresh for every response.
+  const ticker = setInterval(() => clock.refresh(Date.now()), 1000);
+  ticker.unref();
 
-  log?.({ event: "http.listen", hostname, port: listener.port });
+  log?.({ event: "http.listen", hostname, port: listener.port, tlsPort: listener.tlsPort });
 
-  const server: HttpServer = {
+  return {
     hostname,
-    get port() {
-      return listener.port;
-    },
+    port: listener.port,
+    tlsPort: listener.tlsPort,
     get connectionCount() {
-      return sockets.size;
+      return conns.size;
+    },
+    reloadTls(credentials) {
+      listener.reloadTls(credentials);
     },
     async stop(closeActive = true) {
-      listener.stop(false);
-      if (closeActive) {
-        for (const s of sockets) {
-          s.data.closing = true;
-          s.end();
-        }
-      }
       clearInterval(ticker);
+      await listener.stop(closeActive);
     },
   };
-  return server;
 }

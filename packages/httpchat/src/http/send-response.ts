@@ -1,0 +1,193 @@
+// Writes one Fetch Response onto a framing Connection as HTTP/1.1 bytes, never queueing more
+// than the connection's limit: Content-Length when the body is all there, chunked (or
+// close-delimited to HTTP/1.0) when it streams.
+import type { Connection } from "@netkit/framing";
+import { serializeHead, statusHasNoBody } from "./response-writer.ts";
+
+/** A server-side HTTP connection: raw bytes in, bytes (or ASCII text) out. */
+export type HttpConnection = Connection<Uint8Array, Uint8Array | string>;
+
+/** Where a response goes, and how much of it may wait for a slow reader. */
+export interface ResponseSink {
+  connection: HttpConnection;
+  /** Queued bytes past which writing waits for the reader (kept below the Connection's hard cap). */
+  maxQueuedBytes: number;
+}
+
+/** What the request decided about its response. */
+export interface ResponseShape {
+  /** HEAD: headers only. */
+  headOnly: boolean;
+  http10: boolean;
+  /** The Connection header to send: "close", "keep-alive" (to 1.0), or none. */
+  connection: "close" | "keep-alive" | null;
+  date: string;
+}
+
+/** The part of a default reader we use (Bun's types offer a BYOB overload that gets in the way). */
+type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array };
+interface BodyReader {
+  read(): Promise<ReadResult>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** A synchronous result when everything fit, a promise when the reader had to catch up. */
+export type MaybeAsync<T> = T | Promise<T>;
+
+const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
+const CRLF = Buffer.from("\r\n", "latin1");
+/** Bodies up to this size go out in the same write as the head (one packet); bigger ones after it. */
+const COALESCE_BYTES = 16 * 1024;
+
+/** Runs `next` on the value, at once when it is there, after the promise otherwise. */
+export function then<T, U>(value: MaybeAsync<T>, next: (value: T) => MaybeAsync<U>): MaybeAsync<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/**
+ * Writes bytes after everything written before, without the queue passing `maxQueuedBytes`:
+ * what does not fit waits for the reader, in slices. False once the connection is closed.
+ * One writer at a time: the server writes only the response of the exchange it is answering.
+ */
+export function put(sink: ResponseSink, data: Uint8Array): MaybeAsync<boolean> {
+  const { connection } = sink;
+  if (connection.isClosed) return false;
+  if (connection.queuedBytes + data.length <= sink.maxQueuedBytes) {
+    return connection.sendBytesNow(data);
+  }
+  return putSlowly(sink, data);
+}
+
+async function putSlowly(sink: ResponseSink, data: Uint8Array): Promise<boolean> {
+  const { connection } = sink;
+  const slice = Math.max(1, sink.maxQueuedBytes >> 1);
+  for (let at = 0; at < data.length; ) {
+    if (connection.queuedBytes + Math.min(slice, data.length - at) > sink.maxQueuedBytes) {
+      await connection.drained();
+    }
+    if (connection.isClosed) return false;
+    const end = Math.min(data.length, at + slice);
+    if (!connection.sendBytesNow(data.subarray(at, end))) return false;
+    at = end;
+  }
+  return true;
+}
+
+/**
+ * Writes `response` in full. Resolves true when the connection may carry another request after
+ * it, false when it must close (a close-delimited body, a closed peer). A body stream that fails
+ * rejects: mid-body the only way to tell the peer is to close without the final chunk.
+ */
+export function sendResponse(
+  sink: ResponseSink,
+  response: Response,
+  shape: ResponseShape,
+): MaybeAsync<boolean> {
+  const noBody = statusHasNoBody(response.status);
+  const body = response.body;
+  if (body === null) return writeHead(sink, response, shape, noBody ? "none" : 0, null);
+  const reader = body.getReader() as unknown as BodyReader;
+  const first = reader.read();
+  if (Bun.peek.status(first) !== "fulfilled")
+    return streamBody(sink, reader, response, shape, [], first);
+  // Bodies made from strings, bytes or Blobs resolve at once: send them with Content-Length.
+  const step = Bun.peek(first) as ReadResult;
+  if (step.done) return writeHead(sink, response, shape, noBody ? "none" : 0, null);
+  return reader.read().then((next) => {
+    if (sink.connection.isClosed) {
+      void reader.cancel().catch(() => {});
+      return false;
+    }
+    if (!next.done) return streamBody(sink, reader, response, shape, [step.value, next.value]);
+    const omit = shape.headOnly || noBody;
+    return writeHead(
+      sink,
+      response,
+      shape,
+      omit && noBody ? "none" : step.value.length,
+      omit ? null : step.value,
+    );
+  });
+}
+
+function writeHead(
+  sink: ResponseSink,
+  response: Response,
+  shape: ResponseShape,
+  framing: number | "chunked" | "close-delimited" | "none",
+  body: Uint8Array | null,
+): MaybeAsync<boolean> {
+  const head = serializeHead({
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+    date: shape.date,
+    framing,
+    connection: framing === "close-delimited" ? "close" : shape.connection,
+  });
+  const keepAlive = shape.connection !== "close" && framing !== "close-delimited";
+  if (body === null || body.length > COALESCE_BYTES) {
+    const sent = put(sink, Buffer.from(head, "latin1"));
+    if (body === null) return then(sent, (ok) => ok && keepAlive);
+    return then(sent, (ok) => ok && then(put(sink, body), (done) => done && keepAlive));
+  }
+  const out = Buffer.allocUnsafe(head.length + body.length);
+  out.write(head, 0, "latin1");
+  out.set(body, head.length);
+  return then(put(sink, out), (ok) => ok && keepAlive);
+}
+
+/** A body that is not all there yet: chunked to HTTP/1.1, close-delimited to HTTP/1.0. */
+async function streamBody(
+  sink: ResponseSink,
+  reader: BodyReader,
+  response: Response,
+  shape: ResponseShape,
+  firstChunks: Uint8Array[],
+  pending?: Promise<ReadResult>,
+): Promise<boolean> {
+  if (shape.headOnly || statusHasNoBody(response.status)) {
+    void reader.cancel().catch(() => {});
+    return writeHead(sink, response, shape, "none", null);
+  }
+  const raw = shape.http10;
+  let next = pending ?? reader.read();
+  // writeHead resolves false for "not reusable" too (Connection: close): only a closed peer stops us.
+  await writeHead(sink, response, shape, raw ? "close-delimited" : "chunked", null);
+  if (sink.connection.isClosed) {
+    void reader.cancel().catch(() => {});
+    return false;
+  }
+  for (const chunk of firstChunks) await writeChunk(sink, chunk, raw);
+  for (;;) {
+    const step = await next;
+    if (sink.connection.isClosed) {
+      void reader.cancel().catch(() => {});
+      return false;
+    }
+    if (step.done) break;
+    if (!(await writeChunk(sink, step.value, raw))) {
+      void reader.cancel().catch(() => {});
+      return false;
+    }
+    next = reader.read();
+  }
+  if (raw) return false; // the end of a close-delimited body is the close
+  return (await put(sink, LAST_CHUNK)) && shape.connection !== "close";
+}
+
+function writeChunk(sink: ResponseSink, chunk: Uint8Array, raw: boolean): MaybeAsync<boolean> {
+  if (chunk.length === 0) return true;
+  if (raw) return put(sink, chunk);
+  const sizeLine = `${chunk.length.toString(16)}\r\n`;
+  if (chunk.length > COALESCE_BYTES) {
+    return then(put(sink, Buffer.from(sizeLine, "latin1")), (ok) =>
+      ok ? then(put(sink, chunk), (done) => done && put(sink, CRLF)) : false,
+    );
+  }
+  const out = Buffer.allocUnsafe(sizeLine.length + chunk.length + 2);
+  out.write(sizeLine, 0, "latin1");
+  out.set(chunk, sizeLine.length);
+  out.set(CRLF, sizeLine.length + chunk.length);
+  return put(sink, out);
+}
