@@ -126,7 +126,7 @@ export const services: ServiceEntry[] = [
     name: "bbs",
     scalable: true,
     defaultPorts: [BBS_DEFAULTS.port],
-    async start({ host, log, dataDir, redisUrl, postgresUrl, port }) {
+    async start({ host, log, dataDir, redisUrl, postgresUrl, port, instance, tls }) {
       // Without PostgreSQL, instances share one SQLite file (WAL allows it within one machine).
       const server = await startBbsServer({
         hostname: host,
@@ -134,19 +134,17 @@ export const services: ServiceEntry[] = [
         dbPath: join(dataDir, "bbs.sqlite"),
         postgresUrl,
         redisUrl,
+        tls: tls && { ...tls, port: BBS_DEFAULTS.tlsPort + instance },
         log,
       });
-      return {
-        listening: [{ service: "bbs", protocol: "tcp", host: server.hostname, port: server.port }],
-        stop: () => server.stop(),
-      };
+      return { listening: tcpRows("bbs", server), stop: () => server.stop() };
     },
   },
   {
     name: "httpchat",
     scalable: true,
     defaultPorts: [HTTPCHAT_DEFAULTS.port],
-    async start({ host, log, dataDir, redisUrl, postgresUrl, port }) {
+    async start({ host, log, dataDir, redisUrl, postgresUrl, port, instance, tls }) {
       const server = await openChatServer({
         hostname: host,
         port,
@@ -154,14 +152,10 @@ export const services: ServiceEntry[] = [
         postgresUrl,
         // The web chat's bus announces rows of a shared PostgreSQL store; without one it is off.
         redisUrl: postgresUrl ? redisUrl : undefined,
+        tls: tls && { ...tls, port: HTTPCHAT_DEFAULTS.tlsPort + instance },
         log,
       });
-      return {
-        listening: [
-          { service: "httpchat", protocol: "tcp", host: server.hostname, port: server.port },
-        ],
-        stop: () => server.stop(),
-      };
+      return { listening: tcpRows("httpchat", server), stop: () => server.stop() };
     },
   },
 ];

@@ -1,4 +1,4 @@
-// TLS from the command line: chat and echo with --tls-cert/--tls-key, real clients, reload.
+// TLS from the command line: every server with --tls-cert/--tls-key, real clients, reload; up --tls.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -170,6 +170,45 @@ describe("TLS on the command line", () => {
     }
   }, 60_000);
 
+  test("httpchat serves HTTPS beside plain: curl --cacert posts and reads; a changed certificate file is picked up", async () => {
+    await Bun.$`cp ${file("a.crt")} ${file("web.crt")} && cp ${file("a.key")} ${file("web.key")}`;
+    const { proc, port, tlsPort } = await startServer([
+      "httpchat",
+      "--db",
+      ":memory:",
+      "--tls-cert",
+      file("web.crt"),
+      "--tls-key",
+      file("web.key"),
+    ]);
+    try {
+      const url = `https://localhost:${tlsPort}`;
+      const posted =
+        await Bun.$`curl -sS --cacert ${file("web.crt")} -d ${'{"text":"over https"}'} ${url}/chat`.json();
+      expect(posted.id).toBe(1);
+      // the same store behind both ports; the page itself over HTTPS
+      const plain = (await fetch(`http://127.0.0.1:${port}/messages`).then((r) => r.json())) as {
+        text: string;
+      }[];
+      expect(plain.map((m) => m.text)).toEqual(["over https"]);
+      const page = await Bun.$`curl -sS --cacert ${file("web.crt")} ${url}/`.text();
+      expect(page).toContain("<html");
+      // without the CA curl refuses, and the server never sees clear text
+      const untrusted = await Bun.$`curl -sS ${url}/messages`.nothrow().quiet();
+      expect(untrusted.exitCode).toBe(60);
+      // a renewal rewrites the files: new connections get the new certificate
+      await Bun.$`cp ${file("b.crt")} ${file("web.crt")} && cp ${file("b.key")} ${file("web.key")}`;
+      const deadline = Date.now() + 5000;
+      while (!(await subject(tlsPort)).includes("CN = second") && Date.now() < deadline) {
+        await Bun.sleep(100);
+      }
+      expect(await subject(tlsPort)).toContain("CN = second");
+    } finally {
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 30_000);
+
   test("up --tls makes a self-signed certificate once, prints its fingerprint and serves TLS", async () => {
     const data = file("up-data");
     const proc = Bun.spawn(["bun", main, "up", "--tls", "--data", data, "--log-level", "warn"], {
@@ -193,6 +232,8 @@ describe("TLS on the command line", () => {
       expect(out).toMatch(/echo\s+tls\s+127\.0\.0\.1:5101/);
       expect(out).toMatch(/chat\s+tls\s+127\.0\.0\.1:5102/);
       expect(out).toMatch(/dns\s+tls\s+127\.0\.0\.1:10853/);
+      expect(out).toMatch(/bbs\s+tls\s+127\.0\.0\.1:10433/);
+      expect(out).toMatch(/httpchat\s+tls\s+127\.0\.0\.1:8443/);
       const ca = join(data, "tls/localhost.crt");
       const answer =
         await Bun.$`bun ${main} lookup bbs.netkit.test @127.0.0.1 -p 10853 --tls --ca ${ca} --short`.text();
@@ -202,6 +243,8 @@ describe("TLS on the command line", () => {
           .nothrow()
           .quiet();
       expect(joined.stdout.toString()).toContain("Welcome, tls-user!");
+      const page = await Bun.$`curl -sS --cacert ${ca} https://localhost:8443/`.text();
+      expect(page).toContain("<html");
     } finally {
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(0);

@@ -2,14 +2,18 @@
 import { HTTP_DEFAULTS, HTTPCHAT_DEFAULTS, HttpError, openChatServer } from "@netkit/httpchat";
 import {
   type Command,
+  keepTlsFresh,
   parseServerFlags,
+  parseServerTls,
   serverFlagsUsage,
   serveUntilStopped,
+  TLS_FLAGS,
+  tlsFlagsUsage,
   UsageError,
 } from "../cli-kit.ts";
 
 const usage = `Usage: bun run apps/cli httpchat [--host HOST] [--port PORT] [--db PATH]
-                                  [--postgres URL [--redis URL]]
+                                  [--postgres URL [--redis URL]] [--tls-cert FILE --tls-key FILE]
 
 Runs the web chat: open http://HOST:PORT/ in a browser, or post with
   curl -v -d '{"text":"Hello World!"}' http://HOST:PORT/chat
@@ -23,7 +27,18 @@ ${serverFlagsUsage(HTTPCHAT_DEFAULTS.port)}
   --db PATH           SQLite file, its folder is created (default ${HTTPCHAT_DEFAULTS.dbPath})
   --postgres URL      store messages in PostgreSQL (postgres://user:pass@host:port/db) instead of SQLite
   --redis URL         announce new messages to the other instances (redis://host:port); needs --postgres
-  --max-connections N open connections before new ones get 503 (default ${HTTP_DEFAULTS.maxConnections})`;
+
+Limits (a client over one gets the status in brackets, then the connection closes):
+  --max-connections N    open connections in total [503] (default ${HTTP_DEFAULTS.maxConnections})
+  --max-per-address N    connections from one IP address, 0 = no cap [503] (default ${HTTP_DEFAULTS.maxConnectionsPerAddress})
+  --request-timeout-ms MS  a request, head and body, must arrive this long after its first
+                         byte, plus 1 s per ${HTTP_DEFAULTS.minRequestBytesPerSecond} bytes received; no byte resets
+                         it (slowloris, trickled bodies) [408] (default ${HTTP_DEFAULTS.requestTimeoutMs})
+  --keep-alive-timeout-ms MS  close a connection with no request in progress after this
+                         (default ${HTTP_DEFAULTS.keepAliveTimeoutMs})
+  --send-timeout-ms MS   disconnect a client that leaves over 64 KiB of replies unread this
+                         long (default ${HTTP_DEFAULTS.sendTimeoutMs})
+${tlsFlagsUsage(HTTPCHAT_DEFAULTS.tlsPort, 25)}`;
 
 export const httpchat: Command = {
   summary: "web chat: HTTP/1.1 server on raw sockets with a browser page",
@@ -36,15 +51,32 @@ export const httpchat: Command = {
         postgres: { type: "string" },
         redis: { type: "string" },
         "max-connections": { type: "string" },
+        "max-per-address": { type: "string" },
+        "request-timeout-ms": { type: "string" },
+        "keep-alive-timeout-ms": { type: "string" },
+        "send-timeout-ms": { type: "string" },
+        ...TLS_FLAGS,
       },
       usage,
       HTTPCHAT_DEFAULTS,
       "httpchat ",
     );
     if (flags === undefined) return 0;
-    const { values, log } = flags;
-    const maxConnections = flags.count("max-connections", HTTP_DEFAULTS.maxConnections);
+    const { values, log, count } = flags;
+    const maxConnections = count("max-connections", HTTP_DEFAULTS.maxConnections);
     if (maxConnections < 1) throw new UsageError("--max-connections must be at least 1", usage);
+    const positive = (flag: Parameters<typeof count>[0], fallback: number) => {
+      const value = count(flag, fallback);
+      if (value < 1) throw new UsageError(`--${flag} must be at least 1`, usage);
+      return value;
+    };
+    const limits = {
+      maxConnections,
+      maxConnectionsPerAddress: count("max-per-address", HTTP_DEFAULTS.maxConnectionsPerAddress),
+      requestTimeoutMs: positive("request-timeout-ms", HTTP_DEFAULTS.requestTimeoutMs),
+      keepAliveTimeoutMs: positive("keep-alive-timeout-ms", HTTP_DEFAULTS.keepAliveTimeoutMs),
+      sendTimeoutMs: positive("send-timeout-ms", HTTP_DEFAULTS.sendTimeoutMs),
+    };
     if (values.redis !== undefined && values.postgres === undefined) {
       throw new UsageError(
         "--redis needs --postgres: instances on separate SQLite files have separate histories, so there is nothing to share",
@@ -54,6 +86,7 @@ export const httpchat: Command = {
     if (values.postgres !== undefined && values.db !== undefined) {
       throw new UsageError("--db and --postgres exclude each other", usage);
     }
+    const tls = await parseServerTls(values, HTTPCHAT_DEFAULTS.tlsPort, usage);
     let server: Awaited<ReturnType<typeof openChatServer>>;
     try {
       server = await openChatServer({
@@ -62,7 +95,8 @@ export const httpchat: Command = {
         dbPath: values.db ?? HTTPCHAT_DEFAULTS.dbPath,
         ...(values.postgres !== undefined ? { postgresUrl: values.postgres } : {}),
         ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
-        maxConnections,
+        ...limits,
+        tls,
         log,
       });
     } catch (error) {
@@ -72,6 +106,7 @@ export const httpchat: Command = {
       }
       throw error;
     }
+    if (tls) keepTlsFresh(tls, (c) => server.reloadTls(c), log);
     return serveUntilStopped(server, log, flags.printPort);
   },
 };

@@ -2,7 +2,7 @@
 // `startChatServer` is the embedded default (SQLite, synchronous start). `openChatServer` also
 // scales out: PostgreSQL as the shared store (`postgresUrl`) and Redis pub/sub to wake long polls
 // across instances (`redisUrl`).
-import type { Log } from "@netkit/framing";
+import type { ListenTlsOptions, Log, TlsCredentials } from "@netkit/framing";
 import { HTTP_DEFAULTS } from "../http/defaults.ts";
 import { HttpError } from "../http/errors.ts";
 import { type HttpServer, type ServeOptions, serve } from "../http/server.ts";
@@ -15,6 +15,8 @@ import type { ChatStorage } from "./store/types.ts";
 export const HTTPCHAT_DEFAULTS = {
   hostname: HTTP_DEFAULTS.hostname,
   port: 8888,
+  /** HTTPS beside the plain port when a certificate is given (443 in production). */
+  tlsPort: 8443,
   dbPath: "./data/httpchat.sqlite",
   /** A chat message is at most 2000 code points (8 KB of UTF-8) plus JSON; 64 KiB is ample. */
   maxBodyBytes: 64 * 1024,
@@ -25,11 +27,13 @@ export const HTTPCHAT_DEFAULTS = {
 } as const;
 
 export interface ChatServerOptions
-  extends Omit<ServeOptions, "fetch" | "hostname" | "port" | "maxBodyBytes" | "log"> {
+  extends Omit<ServeOptions, "fetch" | "hostname" | "port" | "maxBodyBytes" | "log" | "tls"> {
   /** @default "127.0.0.1" */
   hostname?: string;
   /** @default 8888 */
   port?: number;
+  /** Also serve HTTPS with this certificate and key (PEM), on `tls.port` (default 8443). */
+  tls?: Omit<ListenTlsOptions, "port"> & { port?: number };
   /** SQLite file (its folder is created); ":memory:" keeps nothing. @default "./data/httpchat.sqlite" */
   dbPath?: string;
   /** @default 65536 */
@@ -51,6 +55,10 @@ export interface OpenChatServerOptions extends ChatServerOptions {
 export interface ChatServer {
   readonly hostname: string;
   readonly port: number;
+  /** The HTTPS port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
+  /** Swaps the HTTPS certificate without dropping connections; throws TlsError if unusable. */
+  reloadTls(credentials: TlsCredentials): void;
   /** SQLite path, or the redacted PostgreSQL URL. */
   readonly dbPath: string;
   readonly store: ChatStorage;
@@ -130,6 +138,7 @@ function wire(
       hostname: options.hostname ?? HTTPCHAT_DEFAULTS.hostname,
       port: options.port ?? HTTPCHAT_DEFAULTS.port,
       maxBodyBytes: options.maxBodyBytes ?? HTTPCHAT_DEFAULTS.maxBodyBytes,
+      tls: options.tls && { ...options.tls, port: options.tls.port ?? HTTPCHAT_DEFAULTS.tlsPort },
       fetch: app.fetch,
     });
   } catch (error) {
@@ -139,6 +148,8 @@ function wire(
   return {
     hostname: server.hostname,
     port: server.port,
+    tlsPort: server.tlsPort,
+    reloadTls: (credentials) => server.reloadTls(credentials),
     dbPath: store.location,
     store,
     bus,

@@ -53,7 +53,7 @@ export interface ServeOptions {
   /** @default 32 */
   maxPipelinedRequests?: number;
   /** Also serve HTTPS on `tls.port` with this certificate and key (PEM). */
-  tls?: ListenTlsOptions;
+  tls?: ListenTlsOptions | undefined;
   log?: Log;
 }
 

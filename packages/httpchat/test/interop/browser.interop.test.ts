@@ -1,13 +1,16 @@
-// Headless Chromium against the chat: two pages talk, markup stays text, a restart is survived.
+// Headless Chromium against the chat: two pages talk, markup stays text, a restart is survived,
+// and the page works over HTTPS with a certificate Chromium was told to trust.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeTestCertificate, type TestCertificate } from "@netkit/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type ChatServer, startChatServer } from "../../src/index.ts";
 import { requireTool } from "../helpers.ts";
 
 /** The page's `document`, as far as the functions run inside Chromium use it (this file has no DOM lib). */
+declare const isSecureContext: boolean;
 declare const document: {
   getElementById(
     id: string,
@@ -26,11 +29,13 @@ let dbPath = "";
 let chat: ChatServer;
 let browser: Browser | undefined;
 let port = 0;
+let certificate: TestCertificate;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "httpchat-browser-"));
   dbPath = join(dir, "chat.sqlite");
-  chat = startChatServer({ port: 0, dbPath });
+  certificate = await makeTestCertificate(dir, "localhost");
+  chat = startChatServer({ port: 0, dbPath, tls: { ...certificate, port: 0 } });
   port = chat.port;
   if (!chromiumPath) return;
   browser = await chromium.launch({
@@ -46,6 +51,8 @@ beforeAll(async () => {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      // trust exactly this test certificate's key, as a user would by installing it
+      `--ignore-certificate-errors-spki-list=${certificate.spki}`,
     ],
   });
 });
@@ -56,7 +63,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function openPage(): Promise<Page> {
+async function openPage(origin = `http://127.0.0.1:${port}`): Promise<Page> {
   const page = await (browser as Browser).newPage({ viewport: { width: 390, height: 700 } });
   const dialogs: string[] = [];
   page.on("dialog", (dialog) => {
@@ -64,7 +71,7 @@ async function openPage(): Promise<Page> {
     void dialog.dismiss();
   });
   (page as Page & { dialogs?: string[] }).dialogs = dialogs;
-  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.goto(`${origin}/`);
   await page.waitForFunction(
     () => document.getElementById("status")?.textContent === "connected",
     null,
@@ -129,7 +136,7 @@ test.skipIf(!chromiumPath)(
       null,
       { timeout: 5000 },
     );
-    chat = startChatServer({ port, dbPath });
+    chat = startChatServer({ port, dbPath, tls: { ...certificate, port: 0 } });
     for (const text of ["after restart 1", "after restart 2"]) {
       await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",
@@ -158,6 +165,27 @@ test.skipIf(!chromiumPath)(
     );
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
     await page.close();
+  },
+  30_000,
+);
+
+test.skipIf(!chromiumPath)(
+  "over HTTPS the page loads as a secure context and talks to a page on the plain port",
+  async () => {
+    const secure = await openPage(`https://localhost:${chat.tlsPort}`);
+    const plain = await openPage();
+    expect(await secure.evaluate(() => isSecureContext)).toBe(true);
+    await say(secure, "tess", "sent over https");
+    await plain.waitForFunction(
+      () =>
+        [...document.querySelectorAll("#messages li .text")].some(
+          (e) => e.textContent === "sent over https",
+        ),
+      null,
+      { timeout: 2000 },
+    );
+    await secure.close();
+    await plain.close();
   },
   30_000,
 );
