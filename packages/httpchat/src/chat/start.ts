@@ -57,6 +57,8 @@ export interface ChatServer {
   readonly port: number;
   /** The HTTPS port, when `tls` was given. */
   readonly tlsPort: number | undefined;
+  /** Open connections right now (plain and HTTPS). */
+  readonly connectionCount: number;
   /** Swaps the HTTPS certificate without dropping connections; throws TlsError if unusable. */
   reloadTls(credentials: TlsCredentials): void;
   /** SQLite path, or the redacted PostgreSQL URL. */
@@ -149,6 +151,9 @@ function wire(
     hostname: server.hostname,
     port: server.port,
     tlsPort: server.tlsPort,
+    get connectionCount() {
+      return server.connectionCount;
+    },
     reloadTls: (credentials) => server.reloadTls(credentials),
     dbPath: store.location,
     store,
