@@ -101,6 +101,7 @@ export { type LookupNameOptions, lookupName } from "./names/client.ts";
 export {
   NAME_SERVICE_DEFAULTS,
   type NameService,
+  type NameServiceLimits,
   type NameServiceOptions,
   startNameService,
 } from "./names/service.ts";

@@ -3,6 +3,7 @@ import {
   DNS_SERVER_DEFAULTS,
   DNS_SERVICE_DEFAULTS,
   type DnsService,
+  NAME_SERVICE_DEFAULTS,
   parseZoneFileSpec,
   type ServerStats,
   startDnsService,
@@ -21,6 +22,7 @@ import {
 } from "../cli-kit.ts";
 
 const D = DNS_SERVICE_DEFAULTS;
+const N = NAME_SERVICE_DEFAULTS;
 
 const serveUsage = `Usage: bun run apps/cli dns serve [--zone [ORIGIN=]FILE]... [--host HOST] [--port PORT]
                                   [--names-port PORT] [options...]
@@ -39,11 +41,28 @@ ${serverFlagsUsage(D.port, "UDP and TCP; ", 24)}
   --rrl N               UDP answers per second per /24, 0 = off (default ${D.rrlPerSecond})
   --axfr-allow LIST     comma-separated addresses allowed to AXFR, or "any"
                         (default ${D.axfrAllow.join(",")})
-  --tcp-idle-timeout-ms MS   close idle TCP connections (default ${D.tcpIdleTimeoutMs})
-  --max-tcp-connections N    (default ${D.maxTcpConnections})
   --no-watch            don't reload zone files when they change
 ${tlsFlagsUsage(DNS_SERVER_DEFAULTS.tlsPort, 24)}
                         (DNS over TLS, RFC 7858: kdig +tls; 853 in production)
+
+TCP defences (DNS over TCP and TLS; a peer cut off by one is logged at warn):
+  --tcp-idle-timeout-ms MS       close peers silent this long (default ${D.tcpIdleTimeoutMs}:
+                                 RFC 7766 §6.2.3 asks for seconds, not minutes)
+  --tcp-message-timeout-ms MS    a query must be whole this long after its first byte; no byte
+                                 extends it, 0 = off (default ${D.tcpMessageTimeoutMs}: one segment
+                                 plus its retransmits)
+  --max-tcp-connections N        open at once (default ${D.maxTcpConnections})
+  --max-tcp-per-address N        from one IP address, 0 = no cap (default
+                                 ${D.maxTcpConnectionsPerAddress}: RFC 7766 §6.2.2 asks clients for one)
+Name service defences:
+  --names-idle-timeout-ms MS     close clients silent this long, 0 = never (default
+                                 ${N.idleTimeoutMs}: a client asks right after the banner)
+  --names-message-timeout-ms MS  a frame must be whole this long after its first byte, 0 = off
+                                 (default ${N.messageTimeoutMs}: one segment plus its retransmits)
+  --names-max-connections N      open at once (default ${N.maxConnections})
+  --names-max-per-address N      from one IP address, 0 = no cap (default
+                                 ${N.maxConnectionsPerAddress}: one lookup at a time per client)
+
 With --log-level debug every query is logged (client, name, type, rcode, microseconds).`;
 
 const usage = `Usage: bun run apps/cli dns serve [options]   (see: dns serve --help)
@@ -68,7 +87,13 @@ async function serve(args: string[]): Promise<number> {
       rrl: { type: "string" },
       "axfr-allow": { type: "string" },
       "tcp-idle-timeout-ms": { type: "string" },
+      "tcp-message-timeout-ms": { type: "string" },
       "max-tcp-connections": { type: "string" },
+      "max-tcp-per-address": { type: "string" },
+      "names-idle-timeout-ms": { type: "string" },
+      "names-message-timeout-ms": { type: "string" },
+      "names-max-connections": { type: "string" },
+      "names-max-per-address": { type: "string" },
       "no-watch": { type: "boolean" },
       ...TLS_FLAGS,
     },
@@ -106,7 +131,15 @@ async function serve(args: string[]): Promise<number> {
             ? "any"
             : allow.split(",").map((a) => a.trim()),
       tcpIdleTimeoutMs: count("tcp-idle-timeout-ms", D.tcpIdleTimeoutMs),
+      tcpMessageTimeoutMs: count("tcp-message-timeout-ms", D.tcpMessageTimeoutMs),
       maxTcpConnections: count("max-tcp-connections", D.maxTcpConnections),
+      maxTcpConnectionsPerAddress: count("max-tcp-per-address", D.maxTcpConnectionsPerAddress),
+      names: {
+        idleTimeoutMs: count("names-idle-timeout-ms", N.idleTimeoutMs),
+        messageTimeoutMs: count("names-message-timeout-ms", N.messageTimeoutMs),
+        maxConnections: count("names-max-connections", N.maxConnections),
+        maxConnectionsPerAddress: count("names-max-per-address", N.maxConnectionsPerAddress),
+      },
       watch: !values["no-watch"],
       log,
       logQueries: flags.logLevel === "debug",

@@ -14,13 +14,42 @@ export const NAME_SERVICE_DEFAULTS = {
   maxNameChars: 253,
   /** Any frame larger than this closes the connection: a name plus generous blanks. */
   maxFrameBytes: 1024,
-  idleTimeoutMs: 60_000,
+  /**
+   * A client sends its name right after the banner and closes after the reply; 10 s of silence
+   * means it is gone (at 60 s, 1,024 silent peers held the service for a minute: issue 12).
+   */
+  idleTimeoutMs: 10_000,
+  /**
+   * A frame must be whole this long after its first byte, whatever trickles in meanwhile: a name
+   * is one segment, and 5 s covers its retransmits (nginx's client_header_timeout, from byte one).
+   */
+  messageTimeoutMs: 5_000,
+  /** Far more than the BBS hosts asking; 1,030 attackers cost ~14 MiB (test/attack.loopback). */
   maxConnections: 1024,
+  /**
+   * A client holds one connection per lookup for a round trip; 16 at once from one address is a
+   * busy NAT, and 64 addresses are needed to fill `maxConnections`.
+   */
+  maxConnectionsPerAddress: 16,
   /** Client side: the whole exchange (connect, banner, reply). */
   timeoutMs: 5_000,
 } as const;
 
-export interface NameServiceOptions {
+/** The name service's defences (framing's listen limits), each with its default above. */
+export interface NameServiceLimits {
+  /** @default 1024 */
+  maxFrameBytes?: number;
+  /** 0 = never. @default 10000 */
+  idleTimeoutMs?: number;
+  /** A frame must be complete this long after its first byte; 0 = no deadline. @default 5000 */
+  messageTimeoutMs?: number;
+  /** @default 1024 */
+  maxConnections?: number;
+  /** 0 = no per-address cap. @default 16 */
+  maxConnectionsPerAddress?: number;
+}
+
+export interface NameServiceOptions extends NameServiceLimits {
   /** @default "127.0.0.1" */
   hostname?: string;
   /** @default 10334 (0: any free port) */
@@ -28,12 +57,6 @@ export interface NameServiceOptions {
   /** Gets a normalized name (lower case, no trailing dot) and returns its IPv4 address or null. */
   lookup: (name: string) => string | null;
   log?: Log;
-  /** @default 1024 */
-  maxFrameBytes?: number;
-  /** @default 60000 */
-  idleTimeoutMs?: number;
-  /** @default 1024 */
-  maxConnections?: number;
 }
 
 export interface NameService {
@@ -61,12 +84,21 @@ export async function startNameService(options: NameServiceOptions): Promise<Nam
   if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1) {
     throw new RangeError(`bad maxFrameBytes: ${maxFrameBytes}`);
   }
+  const idleTimeoutMs = options.idleTimeoutMs ?? NAME_SERVICE_DEFAULTS.idleTimeoutMs;
+  const messageTimeoutMs = options.messageTimeoutMs ?? NAME_SERVICE_DEFAULTS.messageTimeoutMs;
+  if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 0)
+    throw new RangeError(`bad idleTimeoutMs: ${idleTimeoutMs}`);
+  if (!Number.isInteger(messageTimeoutMs) || messageTimeoutMs < 0)
+    throw new RangeError(`bad messageTimeoutMs: ${messageTimeoutMs}`);
   const server = listen<Uint8Array, Uint8Array | string>({
     hostname: options.hostname ?? NAME_SERVICE_DEFAULTS.hostname,
     port: options.port ?? NAME_SERVICE_DEFAULTS.port,
     protocol: frames({ maxFrameBytes }),
-    idleTimeoutMs: options.idleTimeoutMs ?? NAME_SERVICE_DEFAULTS.idleTimeoutMs,
+    idleTimeoutMs,
+    messageTimeoutMs,
     maxConnections: options.maxConnections ?? NAME_SERVICE_DEFAULTS.maxConnections,
+    maxConnectionsPerAddress:
+      options.maxConnectionsPerAddress ?? NAME_SERVICE_DEFAULTS.maxConnectionsPerAddress,
     log,
     onConnection(conn) {
       conn.send(NAME_SERVICE_DEFAULTS.banner);

@@ -28,7 +28,23 @@ export const DNS_SERVER_DEFAULTS = {
   maxUdpBytes: DEFAULT_EDNS_UDP_BYTES,
   /** RFC 7766 §6.2.3: close idle TCP connections; seconds, not minutes. */
   tcpIdleTimeoutMs: 10_000,
-  maxTcpConnections: 256,
+  /**
+   * A query must arrive whole within this long of its first byte; no byte extends it (a slowloris
+   * trickling 1 byte every 3 s is cut off). A query is one segment: 5 s still covers a lost
+   * segment's retransmits (RTO 1 s, then 2 s), as nginx's client_header_timeout bounds a head.
+   */
+  tcpMessageTimeoutMs: 5_000,
+  /**
+   * Connections held open at once. 300 held cost ~10 MiB of RSS (test/attack.loopback), so 300
+   * slow attackers (issue 12) no longer fill it; with the per-address cap it takes 64 addresses
+   * to, and then only for `tcpMessageTimeoutMs`.
+   */
+  maxTcpConnections: 1024,
+  /**
+   * Connections from one address at once: RFC 7766 §6.2.2 asks clients for one connection per
+   * server, so 16 leaves room for a resolver farm behind one NAT and stops one host filling the cap.
+   */
+  maxTcpConnectionsPerAddress: 16,
   /** Queries answered on one TCP connection before it is closed (miekg/dns uses 128). */
   maxTcpQueriesPerConnection: 1000,
   /** Answers queued for a TCP peer that doesn't read, before it is cut off. */
@@ -51,8 +67,12 @@ export interface DnsServerOptions {
   maxUdpBytes?: number;
   /** @default 10000 */
   tcpIdleTimeoutMs?: number;
-  /** @default 256 */
+  /** A TCP query must be complete this long after its first byte; 0 = no deadline. @default 5000 */
+  tcpMessageTimeoutMs?: number;
+  /** @default 1024 */
   maxTcpConnections?: number;
+  /** 0 = no per-address cap. @default 16 */
+  maxTcpConnectionsPerAddress?: number;
   /** @default 1000 */
   maxTcpQueriesPerConnection?: number;
   /** @default 1 MiB */
@@ -107,6 +127,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const rrlPerSecond = options.rrlPerSecond ?? DNS_SERVER_DEFAULTS.rrlPerSecond;
   if (!Number.isInteger(rrlPerSecond) || rrlPerSecond < 0)
     throw new RangeError(`bad rrlPerSecond: ${rrlPerSecond}`);
+  const tcpMessageTimeoutMs =
+    options.tcpMessageTimeoutMs ?? DNS_SERVER_DEFAULTS.tcpMessageTimeoutMs;
+  if (!Number.isInteger(tcpMessageTimeoutMs) || tcpMessageTimeoutMs < 0)
+    throw new RangeError(`bad tcpMessageTimeoutMs: ${tcpMessageTimeoutMs}`);
   let responder = new Responder(toZoneSet(options.zones), { maxUdpBytes });
   const stats = emptyStats();
   const rrl = new Map<string, number>();
@@ -189,7 +213,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       // RFC 1035 §4.2.2 / RFC 7766: a 2-byte length before each message.
       protocol: frames({ prefixBytes: 2, maxFrameBytes: 65535 }),
       maxConnections: options.maxTcpConnections ?? DNS_SERVER_DEFAULTS.maxTcpConnections,
+      maxConnectionsPerAddress:
+        options.maxTcpConnectionsPerAddress ?? DNS_SERVER_DEFAULTS.maxTcpConnectionsPerAddress,
       idleTimeoutMs: options.tcpIdleTimeoutMs ?? DNS_SERVER_DEFAULTS.tcpIdleTimeoutMs,
+      messageTimeoutMs: tcpMessageTimeoutMs,
       maxQueuedBytes: options.maxTcpQueuedBytes ?? DNS_SERVER_DEFAULTS.maxTcpQueuedBytes,
       tls: options.tls && { ...options.tls, port: options.tls.port ?? DNS_SERVER_DEFAULTS.tlsPort },
       log,

@@ -1,6 +1,6 @@
 // `dns serve` as a library call: the authoritative server plus the name service, over zone files or the default zone.
 import { silentLog } from "@netkit/framing";
-import { type NameService, startNameService } from "../names/service.ts";
+import { type NameService, type NameServiceLimits, startNameService } from "../names/service.ts";
 import { type ZoneFileSpec, ZoneFiles } from "../zone/files.ts";
 import { defaultZone } from "../zone/load.ts";
 import { ZoneSet, zoneLookup } from "./answer.ts";
@@ -25,6 +25,8 @@ export interface DnsServiceOptions extends Omit<DnsServerOptions, "zones"> {
   zoneFiles?: readonly ZoneFileSpec[];
   /** @default 10334; 0: no name service */
   namesPort?: number;
+  /** The name service's limits (defaults: NAME_SERVICE_DEFAULTS). */
+  names?: NameServiceLimits;
   /** Reload zone files when they change. @default true */
   watch?: boolean;
   /** @default 500 */
@@ -60,6 +62,7 @@ export async function startDnsService(options: DnsServiceOptions = {}): Promise<
       names = await startNameService({
         hostname: options.hostname ?? DNS_SERVICE_DEFAULTS.hostname,
         port: namesPort,
+        ...options.names,
         lookup: zoneLookup(() => dns.zones),
         log,
       });
