@@ -1,77 +1,9 @@
-// Accounts: argon2id password hashes (Bun.password) and throttling of failed logins.
+// Accounts: argon2id password hashes (Bun.password), registration races, throttled logins.
 
 import { BBS_DEFAULTS } from "./defaults.ts";
 import type { BbsStorage } from "./store/types.ts";
+import { LoginThrottle, type ThrottleOptions } from "./throttle.ts";
 import { passwordProblem } from "./validate.ts";
-
-export interface ThrottleOptions {
-  /** @default BBS_DEFAULTS.maxFailuresPerName */
-  maxFailuresPerName?: number;
-  /** @default BBS_DEFAULTS.maxFailuresPerAddress */
-  maxFailuresPerAddress?: number;
-  /** @default BBS_DEFAULTS.failureWindowMs */
-  failureWindowMs?: number;
-  now?: () => number;
-}
-
-/**
- * Counts failed logins per username and per remote address in a sliding window. Once either
- * count reaches its limit, attempts are refused (without checking the password) until the
- * oldest failure leaves the window. Pure logic with an injected clock.
- */
-export class LoginThrottle {
-  readonly #maxPerName: number;
-  readonly #maxPerAddress: number;
-  readonly #windowMs: number;
-  readonly #now: () => number;
-  readonly #byName = new Map<string, number[]>();
-  readonly #byAddress = new Map<string, number[]>();
-
-  constructor(options: ThrottleOptions = {}) {
-    this.#maxPerName = options.maxFailuresPerName ?? BBS_DEFAULTS.maxFailuresPerName;
-    this.#maxPerAddress = options.maxFailuresPerAddress ?? BBS_DEFAULTS.maxFailuresPerAddress;
-    this.#windowMs = options.failureWindowMs ?? BBS_DEFAULTS.failureWindowMs;
-    this.#now = options.now ?? Date.now;
-  }
-
-  /** 0 if an attempt is allowed now, else the milliseconds to wait. */
-  retryAfterMs(name: string, address: string): number {
-    const now = this.#now();
-    const wait = (map: Map<string, number[]>, key: string, max: number) => {
-      const times = this.#recent(map, key, now);
-      if (times.length < max) return 0;
-      return (times[times.length - max] ?? now) + this.#windowMs - now;
-    };
-    return Math.max(
-      wait(this.#byName, name, this.#maxPerName),
-      wait(this.#byAddress, address, this.#maxPerAddress),
-    );
-  }
-
-  recordFailure(name: string, address: string): void {
-    const now = this.#now();
-    for (const [map, key] of [
-      [this.#byName, name],
-      [this.#byAddress, address],
-    ] as const) {
-      const times = this.#recent(map, key, now);
-      times.push(now);
-      map.set(key, times);
-    }
-  }
-
-  /** A successful login clears the name's failures (not the address's). */
-  recordSuccess(name: string): void {
-    this.#byName.delete(name);
-  }
-
-  #recent(map: Map<string, number[]>, key: string, now: number): number[] {
-    const times = (map.get(key) ?? []).filter((t) => t > now - this.#windowMs);
-    if (times.length === 0) map.delete(key);
-    else map.set(key, times);
-    return times;
-  }
-}
 
 export interface AccountsOptions extends ThrottleOptions {
   minPasswordChars?: number;
@@ -84,9 +16,18 @@ export interface AccountsOptions extends ThrottleOptions {
 
 export type AccountResult = { ok: true } | { ok: false; reason: string };
 
+/** Counters for stats and tests. */
+export interface AccountStats {
+  /** Passwords checked against a stored hash (each an argon2id verification). */
+  passwordsVerified: number;
+  /** Login attempts refused by the throttle, without checking the password. */
+  loginsThrottled: number;
+}
+
 /** Registration and login over the store, with a cache of registered names for fast checks. */
 export class Accounts {
   readonly throttle: LoginThrottle;
+  readonly stats: AccountStats = { passwordsVerified: 0, loginsThrottled: 0 };
   readonly #store: BbsStorage;
   readonly #registered: Set<string>;
   /** Names with a registration in flight, so two sessions cannot both hash then race. */
@@ -101,7 +42,7 @@ export class Accounts {
 
   constructor(store: BbsStorage, options: AccountsOptions = {}) {
     this.#store = store;
-    this.throttle = new LoginThrottle(options);
+    this.throttle = new LoginThrottle(store, options);
     // A local SQLite store answers at once; a shared store is loaded by reload() (the server awaits it).
     const names = store.accountNames();
     this.#registered = new Set(Array.isArray(names) ? names : []);
@@ -165,28 +106,32 @@ export class Accounts {
     }
   }
 
+  /**
+   * The attempt is reserved with the throttle before the password is checked (see throttle.ts);
+   * a login to an unregistered name checks nothing and is not counted.
+   */
   async login(name: string, password: string, address: string): Promise<AccountResult> {
-    const waitMs = this.throttle.retryAfterMs(name, address);
-    if (waitMs > 0) {
-      return {
-        ok: false,
-        reason: `too many failed logins, retry in ${Math.ceil(waitMs / 1000)} s`,
-      };
-    }
     const hash = await this.#store.passwordHash(name);
     if (hash === null) return { ok: false, reason: "name not registered" };
     this.#registered.add(name);
+    const attempt = await this.throttle.begin(name, address);
+    if (attempt.attemptId === 0) {
+      this.stats.loginsThrottled += 1;
+      return {
+        ok: false,
+        reason: `too many failed logins, retry in ${Math.ceil(attempt.retryAfterMs / 1000)} s`,
+      };
+    }
+    this.stats.passwordsVerified += 1;
     let good = false;
     try {
       good = await Bun.password.verify(password, hash);
     } catch {
       good = false;
     }
-    if (!good) {
-      this.throttle.recordFailure(name, address);
-      return { ok: false, reason: "wrong password" };
-    }
-    this.throttle.recordSuccess(name);
+    // A wrong password leaves the reservation in the store: that is the recorded failure.
+    if (!good) return { ok: false, reason: "wrong password" };
+    await this.throttle.succeeded(attempt, name);
     return { ok: true };
   }
 }

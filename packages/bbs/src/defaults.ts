@@ -54,7 +54,10 @@ export const BBS_DEFAULTS = {
   /** Passwords shorter than this are refused as too weak. */
   minPasswordChars: 8,
   maxPasswordBytes: 1024,
-  /** Failed logins allowed per window, per name and per remote address. */
+  /**
+   * Login attempts per window, per name and per remote address (IPv6: /64) across names; an
+   * attempt counts from before its password is checked until it succeeds (throttle.ts).
+   */
   maxFailuresPerName: 5,
   maxFailuresPerAddress: 20,
   failureWindowMs: 15 * 60_000,

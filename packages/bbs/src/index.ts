@@ -3,10 +3,9 @@
 // Accounts
 export {
   type AccountResult,
+  type AccountStats,
   Accounts,
   type AccountsOptions,
-  LoginThrottle,
-  type ThrottleOptions,
 } from "./accounts.ts";
 // Service
 export { Board, type BoardOptions, type BoardPresence } from "./board.ts";
@@ -58,8 +57,12 @@ export type {
   Awaitable,
   BbsStorage,
   DirectMessage,
+  LoginLimits,
+  LoginReservation,
   Post,
   StoreStats,
 } from "./store/types.ts";
+// Failed-login throttle
+export { addressKey, type LoginLedger, LoginThrottle, type ThrottleOptions } from "./throttle.ts";
 // Validation
 export { passwordProblem, textProblem, usernameProblem } from "./validate.ts";

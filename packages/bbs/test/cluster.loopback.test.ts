@@ -13,8 +13,13 @@ import {
   type TestRedis,
 } from "@netkit/testkit";
 import {
+  BBS_DEFAULTS,
   type BbsServer,
+  type BbsServerOptions,
   CLUSTER_DEFAULTS,
+  migratePostgres,
+  PG_MIGRATIONS,
+  PG_SCHEMA_VERSION,
   PgStore,
   postgresSchemaVersion,
   startBbsServer,
@@ -48,15 +53,21 @@ async function freshDb(): Promise<string> {
   return await pg.createDatabase(`bbs_test_${process.pid}_${dbCount}`);
 }
 
+const THROTTLED = /^error: too many failed logins, retry in \d+ s$/;
 const FAST_CLUSTER = { heartbeatMs: 200, presenceTtlMs: 1000, reconnectMaxMs: 500 };
 
-async function instance(postgresUrl: string, prefix: string): Promise<BbsServer> {
+async function instance(
+  postgresUrl: string,
+  prefix: string,
+  extra: BbsServerOptions = {},
+): Promise<BbsServer> {
   const server = await startBbsServer({
     port: 0,
     postgresUrl,
     redisUrl: redis.url,
     cluster: { ...FAST_CLUSTER, prefix },
     ...FAST_ARGON2,
+    ...extra,
   });
   cleanup.push(() => server.stop());
   return server;
@@ -110,13 +121,77 @@ maybe("PostgreSQL store", () => {
     const { SQL } = await import("bun");
     const sql = new SQL(url);
     cleanup.push(() => sql.close());
-    expect(await postgresSchemaVersion(sql)).toBe(1);
+    expect(await postgresSchemaVersion(sql)).toBe(PG_SCHEMA_VERSION);
     const [n] = await sql`SELECT count(*)::int AS n FROM bbs_schema_version`;
-    expect(n?.n).toBe(1);
+    expect(n?.n).toBe(PG_MIGRATIONS.length);
+  }, 30_000);
+
+  test("a version 1 database gains the login ledger; its accounts are kept", async () => {
+    const url = await freshDb();
+    const { SQL } = await import("bun");
+    const sql = new SQL(url);
+    cleanup.push(() => sql.close());
+    expect(await migratePostgres(sql, PG_MIGRATIONS.slice(0, 1))).toEqual([1]);
+    await sql`INSERT INTO accounts (username, password_hash, created_ms) VALUES ('old', 'h', 0)`;
+    const store = await PgStore.open({ url });
+    cleanup.push(() => store.close());
+    expect(await postgresSchemaVersion(sql)).toBe(2);
+    expect(await store.passwordHash("old")).toBe("h");
+    const limits = { maxPerName: 1, maxPerAddress: 10, windowMs: 60_000 };
+    expect((await store.reserveLogin("old", "10.0.0.1", limits, 1000)).attemptId).toBeGreaterThan(
+      0,
+    );
+    expect(await store.reserveLogin("old", "10.0.0.2", limits, 2000)).toEqual({
+      attemptId: 0,
+      retryAfterMs: 59_000,
+    });
   }, 30_000);
 });
 
 maybe("two instances on PostgreSQL + Redis", () => {
+  test("failed logins are counted in PostgreSQL: 1,000 parallel guesses over both instances verify 5 passwords, lockouts hold on both", async () => {
+    const url = await freshDb();
+    const a = await instance(url, "t6:", { maxConnectionsPerAddress: 0 });
+    const b = await instance(url, "t6:", { maxConnectionsPerAddress: 0 });
+    for (const name of ["bob", "ann"]) {
+      const owner = await session(a.port, name);
+      owner.send("register", `${name}'s password`);
+      expect(await owner.next()).toBe("ok");
+    }
+    const guessers: RawClient[] = [];
+    for (let i = 0; i < 1000; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, k) =>
+        session((i + k) % 2 ? a.port : b.port, "bob"),
+      );
+      guessers.push(...(await Promise.all(batch)));
+    }
+    for (const [i, c] of guessers.entries()) c.send("login", `guess ${i}`);
+    const replies = await Promise.all(guessers.map((c) => c.next(30_000)));
+    const verified =
+      a.board.accounts.stats.passwordsVerified + b.board.accounts.stats.passwordsVerified;
+    expect(verified).toBe(BBS_DEFAULTS.maxFailuresPerName);
+    expect(replies.filter((r) => r === "error: wrong password")).toHaveLength(5);
+    expect(replies.filter((r) => THROTTLED.test(r))).toHaveLength(995);
+    for (const s of [a, b]) {
+      const { passwordsVerified, loginsThrottled } = s.board.accounts.stats;
+      expect(passwordsVerified + loginsThrottled).toBe(500); // both instances took half
+    }
+    for (const port of [a.port, b.port]) {
+      const owner = await session(port, "bob");
+      owner.send("login", "bob's password");
+      expect(await owner.next()).toMatch(THROTTLED);
+    }
+    // a lockout made one attempt at a time on A holds on B
+    const guesser = await session(a.port, "ann");
+    for (let i = 0; i < 5; i++) {
+      guesser.send("login", `nope ${i}`);
+      expect(await guesser.next()).toBe("error: wrong password");
+    }
+    const ann = await session(b.port, "ann");
+    ann.send("login", "ann's password");
+    expect(await ann.next()).toMatch(THROTTLED);
+  }, 60_000);
+
   test("posts cross both ways, `who` spans instances, registered names are unique", async () => {
     const url = await freshDb();
     const a = await instance(url, "t1:");

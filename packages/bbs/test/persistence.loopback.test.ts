@@ -88,4 +88,40 @@ describe("persistence", () => {
     again.proc.kill("SIGTERM");
     expect(await again.proc.exited).toBe(0);
   }, 60_000);
+
+  test("failed-login lockouts survive kill -9 and a restart on the same file", async () => {
+    const dir = tempDir();
+    cleanup.push(dir.remove);
+    const db = join(dir.path, "bbs.sqlite");
+    const first = track(await spawnServer(db));
+    const names = ["bob", "cy", "dee", "eve", "ann"];
+    for (const name of names) {
+      const c = await RawClient.session(first.port, name);
+      c.send("register", `${name}'s password`);
+      expect(await c.next()).toBe("ok");
+      c.close();
+    }
+    // 5 wrong guesses on each of 4 names: bob is locked, and so is this address (20 failures)
+    for (const name of names.slice(0, 4)) {
+      const c = await RawClient.session(first.port, name);
+      for (let i = 0; i < 5; i++) {
+        c.send("login", `guess ${i}`);
+        expect(await c.next()).toBe("error: wrong password");
+      }
+      c.close();
+    }
+    first.proc.kill(9);
+    await first.proc.exited;
+
+    const second = track(await spawnServer(db));
+    const throttled = /^error: too many failed logins, retry in \d+ s$/;
+    for (const name of ["bob", "ann"]) {
+      const c = await RawClient.session(second.port, name);
+      c.send("login", `${name}'s password`);
+      expect(await c.next()).toMatch(throttled);
+      c.close();
+    }
+    second.proc.kill("SIGTERM");
+    expect(await second.proc.exited).toBe(0);
+  }, 30_000);
 });

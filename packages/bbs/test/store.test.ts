@@ -32,6 +32,28 @@ describe("migrations", () => {
     db.close();
   });
 
+  test("a version 1 file gains the login ledger (version 2); its rows are kept", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, "v1.sqlite");
+    const old = new Database(path);
+    expect(migrate(old, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    old.run("INSERT INTO accounts (username, password_hash, created_ms) VALUES ('old', 'h', 0)");
+    old.close();
+    const store = new BbsStore({ path });
+    expect(store.passwordHash("old")).toBe("h");
+    const limits = { maxPerName: 1, maxPerAddress: 10, windowMs: 60_000 };
+    expect(store.reserveLogin("old", "10.0.0.1", limits, 1000).attemptId).toBeGreaterThan(0);
+    expect(store.reserveLogin("old", "10.0.0.2", limits, 2000)).toEqual({
+      attemptId: 0,
+      retryAfterMs: 59_000,
+    });
+    await store.close();
+    const check = new Database(path);
+    expect(schemaVersion(check)).toBe(2);
+    check.close();
+  });
+
   test("a database newer than the code is refused", () => {
     const db = new Database(":memory:");
     migrate(db);

@@ -39,6 +39,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "login attempts (the failed-login throttle survives restarts)",
+    // One row per login attempt that may check a password, written before it is checked (see
+    // throttle.ts). username is cleared when a later login to the name succeeds: the name is
+    // forgiven, the address is not. at_ms is indexed for pruning.
+    sql: `
+      CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        username TEXT,
+        address TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX login_attempts_by_name ON login_attempts (username, at_ms);
+      CREATE INDEX login_attempts_by_address ON login_attempts (address, at_ms);
+      CREATE INDEX login_attempts_by_time ON login_attempts (at_ms);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -37,6 +37,22 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "login attempts (the failed-login throttle survives restarts)",
+    // Shared by every instance on the database, so a lockout holds across instances.
+    sql: `
+      CREATE TABLE login_attempts (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        username TEXT,
+        address TEXT NOT NULL,
+        at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX login_attempts_by_name ON login_attempts (username, at_ms);
+      CREATE INDEX login_attempts_by_address ON login_attempts (address, at_ms);
+      CREATE INDEX login_attempts_by_time ON login_attempts (at_ms);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
@@ -44,6 +60,8 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.versio
 /** Advisory lock keys (arbitrary constants, "BBS" + purpose). */
 export const PG_LOCK_MIGRATE = 0x42425301;
 export const PG_LOCK_WRITE = 0x42425302;
+/** Serializes login reservations (check then insert) across instances; see postgres-logins.ts. */
+export const PG_LOCK_LOGIN = 0x42425303;
 
 /** Brings the database up to the newest schema; returns the versions applied. Refuses a newer one. */
 export async function migratePostgres(

@@ -13,10 +13,13 @@
 
 import { SQL } from "bun";
 import { BbsError } from "../errors.ts";
+import { pgLoginSucceeded, reservePgLogin } from "./postgres-logins.ts";
 import { migratePostgres, PG_LOCK_WRITE } from "./postgres-migrations.ts";
 import {
   type BbsStorage,
   type DirectMessage,
+  type LoginLimits,
+  type LoginReservation,
   type Pending,
   type Post,
   Settler,
@@ -117,6 +120,19 @@ export class PgStore implements BbsStorage {
       const rows = await sql`SELECT username AS u FROM accounts`.values();
       return (rows as [string][]).map((r) => r[0]);
     });
+  }
+
+  reserveLogin(
+    username: string,
+    address: string,
+    limits: LoginLimits,
+    nowMs: number,
+  ): Promise<LoginReservation> {
+    return this.#read((sql) => reservePgLogin(sql, username, address, limits, nowMs));
+  }
+
+  loginSucceeded(attemptId: number, username: string): Promise<void> {
+    return this.#read((sql) => pgLoginSucceeded(sql, attemptId, username));
   }
 
   lastPostId(): Promise<number> {

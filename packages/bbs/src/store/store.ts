@@ -9,10 +9,13 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
+import { SqliteLogins } from "./logins.ts";
 import { migrate } from "./migrations.ts";
 import {
   type BbsStorage,
   type DirectMessage,
+  type LoginLimits,
+  type LoginReservation,
   type Pending,
   type Post,
   Settler,
@@ -63,6 +66,7 @@ export class BbsStore implements BbsStorage {
   #commitsSinceCheckpoint = 0;
   #lastCommitMs = 0;
   #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #logins: SqliteLogins;
 
   constructor(options: StoreOptions = {}) {
     this.path = options.path ?? BBS_DEFAULTS.dbPath;
@@ -89,6 +93,7 @@ export class BbsStore implements BbsStorage {
       options.idleCheckpointCommits ?? BBS_DEFAULTS.idleCheckpointCommits;
     this.#db.run("PRAGMA foreign_keys = ON");
     migrate(this.#db);
+    this.#logins = new SqliteLogins(this.#db);
 
     const db = this.#db;
     // Positional parameters and run() (no RETURNING): the cheapest insert bun:sqlite offers.
@@ -167,6 +172,25 @@ export class BbsStore implements BbsStorage {
       .query<{ u: string }, []>("SELECT username AS u FROM accounts")
       .all()
       .map((r) => r.u);
+  }
+
+  reserveLogin(
+    username: string,
+    address: string,
+    limits: LoginLimits,
+    nowMs: number,
+  ): LoginReservation {
+    this.#open();
+    return this.#logins.reserve(username, address, limits, nowMs);
+  }
+
+  loginSucceeded(attemptId: number, username: string): void {
+    this.#open();
+    this.#logins.succeeded(attemptId, username);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new BbsError("STORE_CLOSED", "store is closed");
   }
 
   /** Highest post id (0 when there are none): the snapshot a listing is taken at. */

@@ -30,6 +30,21 @@ export interface StoreStats {
   checkpoints?: number;
 }
 
+/** The failed-login limits a reservation is checked against (see throttle.ts). */
+export interface LoginLimits {
+  /** Attempts per username per window (in flight or failed). */
+  maxPerName: number;
+  /** Attempts per address key per window, across names. */
+  maxPerAddress: number;
+  windowMs: number;
+}
+
+/** attemptId > 0: the attempt may check its password. 0: refused, retry in retryAfterMs. */
+export interface LoginReservation {
+  attemptId: number;
+  retryAfterMs: number;
+}
+
 export interface BbsStorage {
   /** "sqlite" or "postgres". */
   readonly engine: "sqlite" | "postgres";
@@ -46,6 +61,19 @@ export interface BbsStorage {
   markDmsRead(username: string, lastReadId: number): Promise<void>;
   passwordHash(username: string): Awaitable<string | null>;
   accountNames(): Awaitable<string[]>;
+  /**
+   * Atomically (across every process on the database): if fewer than the limits' attempts by
+   * `username` and by `address` are recorded within the window, records one at `nowMs` and
+   * returns its id. The record counts as a failure until loginSucceeded() removes it.
+   */
+  reserveLogin(
+    username: string,
+    address: string,
+    limits: LoginLimits,
+    nowMs: number,
+  ): Awaitable<LoginReservation>;
+  /** The attempt's password was right: drop its record, and forgive the name (not the address). */
+  loginSucceeded(attemptId: number, username: string): Awaitable<void>;
   /** Highest post id (0 when there are none): the snapshot a listing is taken at. */
   lastPostId(): Awaitable<number>;
   /** Number of posts with afterId < id <= uptoId. */
