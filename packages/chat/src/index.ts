@@ -12,7 +12,6 @@ export { ECHO_DEFAULTS, type EchoServer, type EchoServerOptions, serveEcho } fro
 // Errors
 export { ChatError, type ChatErrorCode } from "./errors.ts";
 // Service: room, names, flood limit, one client's session
-export { TokenBucket } from "./flood.ts";
 export { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
 // Several instances as one room, through Redis
 export { REDIS_DEFAULTS, type RedisLinkOptions, RedisRoomLink } from "./redis.ts";

@@ -1,8 +1,7 @@
 // One client's side of the chat protocol: the naming phase, then messages and /commands.
 // Pure logic over callbacks: the transport feeds it lines and gives it `send` and `close`.
-import { type Log, silentLog } from "@netkit/framing";
+import { type Log, silentLog, TokenBucket } from "@netkit/framing";
 import { ChatError } from "./errors.ts";
-import { TokenBucket } from "./flood.ts";
 import { checkName, nameKey } from "./names.ts";
 import type { Member, Room } from "./room.ts";
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { ChatError } from "../src/errors.ts";
-import { TokenBucket } from "../src/flood.ts";
 import { checkName, nameKey } from "../src/names.ts";
 import { Room } from "../src/room.ts";
 
@@ -165,26 +164,6 @@ describe("Room", () => {
     expect(r.history().map((h) => h.line)).toEqual(["ann: m3", "ann: m4", "* ann waves"]);
     expect(room(0).history()).toEqual([]);
     expect(() => room(-1)).toThrow(RangeError);
-  });
-});
-
-describe("TokenBucket", () => {
-  test("a burst, then the sustained rate", () => {
-    const bucket = new TokenBucket(10, 5, 0);
-    const burst = Array.from({ length: 12 }, () => bucket.take(0));
-    expect(burst.filter(Boolean)).toHaveLength(10);
-    expect(bucket.take(100)).toBe(false); // 0.5 token
-    expect(bucket.take(200)).toBe(true); // 0.5 + 0.5
-    expect(bucket.take(200)).toBe(false);
-    expect(bucket.take(10_000)).toBe(true); // refilled, capped at the burst
-    let ok = 0;
-    for (let i = 0; i < 20; i++) if (bucket.take(10_000)) ok++;
-    expect(ok).toBe(9);
-  });
-
-  test("0 turns it off", () => {
-    const bucket = new TokenBucket(0, 5, 0);
-    for (let i = 0; i < 1000; i++) expect(bucket.take(0)).toBe(true);
   });
 });
 

@@ -48,6 +48,8 @@ export {
   type MessageDecoder,
   type Protocol,
 } from "./protocol.ts";
+// Rate limits (per peer, per address)
+export { type RateDecision, RateLimiter, TokenBucket } from "./rate-limit.ts";
 export {
   type ConnectTlsOptions,
   checkTlsCredentials,

@@ -41,4 +41,10 @@ export {
   type RequestHead,
   RequestParser,
 } from "./http/request-parser.ts";
-export { type FetchHandler, type HttpServer, type ServeOptions, serve } from "./http/server.ts";
+export {
+  type ClientInfo,
+  type FetchHandler,
+  type HttpServer,
+  type ServeOptions,
+  serve,
+} from "./http/server.ts";

@@ -46,7 +46,7 @@ async function attackers(port: number, count: number, perAddress: number): Promi
 describe("web chat under attack", () => {
   test("1,000 POST bodies trickled a byte at a time get 408 by the request deadline; a probe is not delayed; RSS stays bounded", async () => {
     const requestTimeoutMs = 1500;
-    server = startChatServer({ port: 0, dbPath: ":memory:", requestTimeoutMs });
+    server = startChatServer({ port: 0, dbPath: ":memory:", requestTimeoutMs, postsPerSecond: 0 });
     const port = server.port;
     await probe(port, "warm-up");
     const rssBefore = process.memoryUsage().rss;
@@ -91,6 +91,7 @@ describe("web chat under attack", () => {
     server = startChatServer({
       port: 0,
       dbPath: ":memory:",
+      postsPerSecond: 0, // the probe posts 100 long messages first
       sendTimeoutMs,
       log: (event) => events.push(event),
     });

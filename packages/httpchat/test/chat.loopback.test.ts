@@ -10,7 +10,12 @@ let chat: ChatServer | undefined;
 let base = "";
 
 function start(): void {
-  chat = startChatServer({ port: 0, dbPath: join(dir, "nested", "chat.sqlite") });
+  // postsPerSecond: 0: these tests post hundreds of messages from one address; the limit has its own test
+  chat = startChatServer({
+    port: 0,
+    dbPath: join(dir, "nested", "chat.sqlite"),
+    postsPerSecond: 0,
+  });
   base = `http://127.0.0.1:${chat.port}`;
 }
 

@@ -49,6 +49,7 @@ async function pair(extra: Partial<OpenChatServerOptions> = {}): Promise<[ChatSe
     postgresUrl,
     redisUrl: (redis as TestRedis).url,
     redisChannel: `test:${dbCount}`,
+    postsPerSecond: 0, // load from one address, by design
     ...extra,
   };
   const a = await openChatServer(options);

@@ -1,5 +1,11 @@
 // `httpchat`: the web chat (HTTP/1.1 server on raw sockets + page) from @netkit/httpchat.
-import { HTTP_DEFAULTS, HTTPCHAT_DEFAULTS, HttpError, openChatServer } from "@netkit/httpchat";
+import {
+  CHAT_LIMITS,
+  HTTP_DEFAULTS,
+  HTTPCHAT_DEFAULTS,
+  HttpError,
+  openChatServer,
+} from "@netkit/httpchat";
 import {
   type Command,
   keepTlsFresh,
@@ -38,6 +44,9 @@ Limits (a client over one gets the status in brackets, then the connection close
                          (default ${HTTP_DEFAULTS.keepAliveTimeoutMs})
   --send-timeout-ms MS   disconnect a client that leaves over 64 KiB of replies unread this
                          long (default ${HTTP_DEFAULTS.sendTimeoutMs})
+  --post-rate N          messages per second one address may post after the burst,
+                         0 = no limit [429 with Retry-After] (default ${CHAT_LIMITS.postsPerSecond})
+  --post-burst N         messages one address may post at once (default ${CHAT_LIMITS.postBurst})
 ${tlsFlagsUsage(HTTPCHAT_DEFAULTS.tlsPort, 25)}`;
 
 export const httpchat: Command = {
@@ -55,6 +64,8 @@ export const httpchat: Command = {
         "request-timeout-ms": { type: "string" },
         "keep-alive-timeout-ms": { type: "string" },
         "send-timeout-ms": { type: "string" },
+        "post-rate": { type: "string" },
+        "post-burst": { type: "string" },
         ...TLS_FLAGS,
       },
       usage,
@@ -76,6 +87,8 @@ export const httpchat: Command = {
       requestTimeoutMs: positive("request-timeout-ms", HTTP_DEFAULTS.requestTimeoutMs),
       keepAliveTimeoutMs: positive("keep-alive-timeout-ms", HTTP_DEFAULTS.keepAliveTimeoutMs),
       sendTimeoutMs: positive("send-timeout-ms", HTTP_DEFAULTS.sendTimeoutMs),
+      postsPerSecond: count("post-rate", CHAT_LIMITS.postsPerSecond),
+      postBurst: count("post-burst", CHAT_LIMITS.postBurst),
     };
     if (values.redis !== undefined && values.postgres === undefined) {
       throw new UsageError(

@@ -38,6 +38,10 @@ export interface ChatServerOptions
   dbPath?: string;
   /** @default 65536 */
   maxBodyBytes?: number;
+  /** Posts per second from one address after `postBurst` (then 429); 0 = no limit. @default 10 */
+  postsPerSecond?: number;
+  /** @default 20 */
+  postBurst?: number;
   log?: Log;
 }
 
@@ -130,6 +134,8 @@ function wire(
 ): ChatServer {
   const app = createChatApp(store, {
     recheckMs: options.recheckMs ?? HTTPCHAT_DEFAULTS.recheckMs,
+    ...(options.postsPerSecond !== undefined ? { postsPerSecond: options.postsPerSecond } : {}),
+    ...(options.postBurst !== undefined ? { postBurst: options.postBurst } : {}),
     ...(bus ? { onCommitted: (id: number) => bus.announce(id) } : {}),
   });
   if (notify) notify.to = (id) => app.notify(id);

@@ -15,8 +15,20 @@ import { type RequestHead, RequestParser } from "./request-parser.ts";
 import { DateClock, serializeErrorResponse } from "./response-writer.ts";
 import { type HttpConnection, put, type ResponseSink, sendResponse } from "./send-response.ts";
 
-/** The web-standard application interface: the TypeScript counterpart of WSGI. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** Who sent a request: what Bun.serve's `server.requestIP(request)` tells, and the scheme. */
+export interface ClientInfo {
+  /** The peer's IP address (the proxy's, behind a reverse proxy). */
+  readonly address: string;
+  readonly port: number;
+  /** The request came over TLS. */
+  readonly secure: boolean;
+}
+
+/**
+ * The web-standard application interface (the TypeScript counterpart of WSGI), with the client's
+ * address as a second argument for handlers that limit by address.
+ */
+export type FetchHandler = (request: Request, client: ClientInfo) => Response | Promise<Response>;
 
 export interface ServeOptions {
   /** @default "127.0.0.1" */
@@ -82,6 +94,7 @@ interface Exchange {
 
 /** The HTTP state of one framing Connection. */
 interface Conn extends ResponseSink {
+  client: ClientInfo;
   parser: RequestParser;
   /** queue[0] is being handled when `active`; the rest were pipelined behind it. */
   queue: Exchange[];
@@ -144,6 +157,11 @@ export function serve(options: ServeOptions): HttpServer {
   function createConn(connection: HttpConnection): Conn {
     const conn: Conn = {
       connection,
+      client: {
+        address: connection.remoteAddress,
+        port: connection.remotePort,
+        secure: connection.secure,
+      },
       maxQueuedBytes: writeHighWater,
       parser: new RequestParser(
         {
@@ -333,7 +351,7 @@ export function serve(options: ServeOptions): HttpServer {
     }
     let result: Response | Promise<Response>;
     try {
-      result = fetchHandler(request);
+      result = fetchHandler(request, c.client);
     } catch (error) {
       onHandlerError(c, exchange, error);
       return;

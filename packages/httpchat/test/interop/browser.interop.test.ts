@@ -71,6 +71,12 @@ async function openPage(origin = `http://127.0.0.1:${port}`): Promise<Page> {
     void dialog.dismiss();
   });
   (page as Page & { dialogs?: string[] }).dialogs = dialogs;
+  // A Content-Security-Policy violation is reported on the console as an error.
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  (page as Page & { consoleErrors?: string[] }).consoleErrors = consoleErrors;
   await page.goto(`${origin}/`);
   await page.waitForFunction(
     () => document.getElementById("status")?.textContent === "connected",
@@ -115,6 +121,13 @@ test.skipIf(!chromiumPath)(
     );
     expect(await alice.$$("#messages img")).toHaveLength(0);
     expect((alice as Page & { dialogs?: string[] }).dialogs).toEqual([]);
+    // The page works under its strict CSP: nothing it does was blocked.
+    expect((alice as Page & { consoleErrors?: string[] }).consoleErrors).toEqual([]);
+    const csp = await alice.evaluate(async () => {
+      const res = await fetch("/");
+      return res.headers.get("content-security-policy");
+    });
+    expect(csp).toContain("script-src 'self'");
     expect(await texts(alice)).toEqual(["hello bob", XSS]);
     expect(await alice.textContent("#messages li:first-child .name")).toBe("alice");
     mkdirSync(ARTIFACTS, { recursive: true });

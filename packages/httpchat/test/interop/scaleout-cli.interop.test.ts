@@ -50,7 +50,15 @@ async function startCli(args: string[]) {
 
 it("kill -9 of an instance mid-traffic loses no acknowledged message", async () => {
   const url = await (pg as TestPostgres).createDatabase("kill9");
-  const { child, port } = await startCli(["--postgres", url, "--redis", (redis as TestRedis).url]);
+  // 8 writers from one address: past the per-address post limit by design
+  const { child, port } = await startCli([
+    "--postgres",
+    url,
+    "--redis",
+    (redis as TestRedis).url,
+    "--post-rate",
+    "0",
+  ]);
   const acked: number[] = [];
   let refused = 0;
   // 8 concurrent posters; the instance is killed while requests are in flight.

@@ -1,8 +1,12 @@
 // The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling.
 
+import { RateLimiter } from "@netkit/framing";
 import { HttpError } from "../../http/errors.ts";
+import type { ClientInfo } from "../../http/server.ts";
 import { type Asset, loadPageAssets } from "../assets.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
+import { crossOriginRefusal } from "./cross-origin.ts";
+import { withSecurityHeaders } from "./security-headers.ts";
 
 export const CHAT_LIMITS = {
   /** Unicode code points per message text. */
@@ -19,6 +23,13 @@ export const CHAT_LIMITS = {
    * several processes on one SQLite file). One query per period for all waiting polls.
    */
   recheckMs: 1000,
+  /**
+   * Posts per second from one address, after a burst: a person types far slower, a page that
+   * reconnects and resends a few queued messages fits in the burst, a script flooding the room
+   * gets 429 with Retry-After. 0 = no limit.
+   */
+  postsPerSecond: 10,
+  postBurst: 20,
 } as const;
 
 export interface ChatAppOptions {
@@ -26,10 +37,15 @@ export interface ChatAppOptions {
   onCommitted?(id: number): void;
   /** @default CHAT_LIMITS.recheckMs */
   recheckMs?: number;
+  /** Posts per second per client address after `postBurst`; 0 = no limit. @default 10 */
+  postsPerSecond?: number;
+  /** @default 20 */
+  postBurst?: number;
 }
 
 export interface ChatApp {
-  fetch(request: Request): Promise<Response>;
+  /** Answers one request; `client` (from the HTTP server) keys the per-address post limit. */
+  fetch(request: Request, client?: ClientInfo): Promise<Response>;
   /** Message `id` exists (announced by another instance): wakes the long polls behind it. */
   notify(id: number): void;
   /** Answers every waiting long poll (with nothing new) so the server can stop. */
@@ -76,6 +92,10 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   const recheckMs = options.recheckMs ?? CHAT_LIMITS.recheckMs;
   let recheck: ReturnType<typeof setInterval> | undefined;
   let rechecking = false;
+  const postLimit = new RateLimiter(
+    options.postBurst ?? CHAT_LIMITS.postBurst,
+    options.postsPerSecond ?? CHAT_LIMITS.postsPerSecond,
+  );
 
   function wakeUpTo(id: number): void {
     for (const waiter of waiters) if (waiter.since < id) waiter.wake();
@@ -191,15 +211,33 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     return messages;
   }
 
-  async function fetch(request: Request): Promise<Response> {
+  /** 429 with Retry-After (whole seconds, at least 1) when this address posts too fast. */
+  function overPostLimit(client: ClientInfo | undefined): Response | undefined {
+    const decision = postLimit.take(client?.address ?? "", Date.now());
+    if (decision.allowed) return undefined;
+    const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    return json(
+      429,
+      { error: "too many messages: slow down", code: "RATE_LIMITED" },
+      { "retry-after": String(retryAfter) },
+    );
+  }
+
+  async function route(request: Request, client: ClientInfo | undefined): Promise<Response> {
     const url = new URL(request.url);
     const method = request.method;
     const isRead = method === "GET" || method === "HEAD";
+    const refusal = crossOriginRefusal(request);
+    if (refusal) return json(403, { error: refusal, code: "CROSS_ORIGIN" });
     switch (url.pathname) {
       case "/chat":
-        return method === "POST" ? postChat(request) : methodNotAllowed("POST");
+        if (method !== "POST") return methodNotAllowed("POST");
+        return overPostLimit(client) ?? postChat(request);
       case "/messages":
         return isRead ? getMessages(url) : methodNotAllowed("GET, HEAD");
+      case "/favicon.ico":
+        // No icon, said once a day per browser instead of a 404 on every page load (nginx's idiom).
+        return new Response(null, { status: 204, headers: { "cache-control": "max-age=86400" } });
     }
     assets ??= loadPageAssets();
     const asset = (await assets).get(url.pathname);
@@ -208,7 +246,7 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   }
 
   return {
-    fetch,
+    fetch: (request, client) => route(request, client).then(withSecurityHeaders),
     notify: wakeUpTo,
     close() {
       closed = true;
