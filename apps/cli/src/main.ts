@@ -1,18 +1,22 @@
-// netkit's front door: `bun run apps/cli <command> [options]`.
+// netkit's front door: `bun run apps/cli <command> [options]`, or `netkit <command>` once compiled.
+import { basename } from "node:path";
 import { UsageError } from "./cli-kit.ts";
 import { commands } from "./commands/index.ts";
+
+/** How the user started us: the one-file executable (`bun run build`) by its file name. */
+const program = Bun.isStandaloneExecutable ? basename(process.execPath) : "bun run apps/cli";
 
 export function rootUsage(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
   const list = Object.entries(commands)
     .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
     .join("\n");
-  return `Usage: bun run apps/cli <command> [options]
+  return `Usage: ${program} <command> [options]
 
 Commands:
 ${list}
 
-Run \`bun run apps/cli <command> --help\` for a command's options.`;
+Run \`${program} <command> --help\` for a command's options.`;
 }
 
 export async function main(argv: string[]): Promise<number> {

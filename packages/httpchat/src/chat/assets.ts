@@ -15,8 +15,12 @@ function asset(body: Uint8Array, contentType: string): Asset {
 
 /** Reads and bundles the page once; the result maps URL paths to assets. */
 export async function loadPageAssets(): Promise<Map<string, Asset>> {
+  // The entry is handed over as text: the bundler reads only the disk, and inside a compiled CLI
+  // (`bun build --compile`) the page is an embedded file that only Bun.file can read.
+  const entry = new URL("app.ts", PAGE_DIR).pathname;
   const build = await Bun.build({
-    entrypoints: [new URL("app.ts", PAGE_DIR).pathname],
+    entrypoints: [entry],
+    files: { [entry]: await Bun.file(entry).text() },
     target: "browser",
     minify: true,
   });
