@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "../../..");
-const libraries = ["framing", "dns", "chat", "bbs", "httpchat"];
+const libraries = ["framing", "dns", "chat", "bbs", "http", "httpchat"];
 
 beforeAll(async () => {
   await Bun.$`node_modules/.bin/turbo run build --env-mode=loose --output-logs=errors-only`
@@ -38,6 +38,22 @@ describe("published packages", () => {
     `;
     const out = await Bun.$`node --input-type=module -e ${script}`.text();
     expect(JSON.parse(out)).toEqual({ frame: "hi", lines: ["a", "b"], name: "example.com." });
+  });
+
+  test("Node 20 runs the HTTP request parser from @netkit/http/parser's built JavaScript", async () => {
+    const script = `
+      import { RequestParser } from "${root}/packages/http/dist/parser.js";
+      const seen = [];
+      const parser = new RequestParser({
+        onHead: (head) => seen.push(head.method + " " + head.target),
+        onBody: (data) => seen.push(new TextDecoder().decode(data)),
+        onEnd: () => seen.push("end"),
+      });
+      parser.push(new TextEncoder().encode("POST /chat HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 2\\r\\n\\r\\nhi"));
+      console.log(JSON.stringify(seen));
+    `;
+    const out = await Bun.$`node --input-type=module -e ${script}`.text();
+    expect(JSON.parse(out)).toEqual(["POST /chat", "hi", "end"]);
   });
 
   test("npm accepts every library's tarball (npm publish --dry-run), with no tests inside", async () => {

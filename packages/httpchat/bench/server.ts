@@ -2,12 +2,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serve } from "@netkit/http";
 import {
   type ChatStorage,
   createChatApp,
   MessageStore,
   PostgresMessageStore,
-  serve,
 } from "../src/index.ts";
 
 // kind "pg": our server with the store in PostgreSQL at the URL given as third argument.
@@ -53,7 +53,13 @@ if (kind === "bun") {
   port = listener.port;
   stop = () => listener.stop(true);
 } else {
-  const server = serve({ hostname: "127.0.0.1", port: Number(portText), fetch: handler });
+  // wrk's 256 connections come from one address: past the per-address cap (64), which Bun.serve lacks.
+  const server = serve({
+    hostname: "127.0.0.1",
+    port: Number(portText),
+    fetch: handler,
+    maxConnectionsPerAddress: 0,
+  });
   port = server.port;
   stop = () => void server.stop();
 }

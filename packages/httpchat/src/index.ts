@@ -1,7 +1,8 @@
-// @netkit/httpchat: an HTTP/1.1 server on framing's Connection with a Fetch-handler interface, and a web chat on it.
+// @netkit/httpchat: the web chat (page, routes, SQLite/PostgreSQL stores, Redis bus) on @netkit/http.
 
 export { type Asset, loadPageAssets } from "./chat/assets.ts";
 export { BUS_DEFAULTS, MessageBus, type MessageBusOptions } from "./chat/bus.ts";
+export { WebChatError, type WebChatErrorCode } from "./chat/errors.ts";
 export {
   CHAT_LIMITS,
   type ChatApp,
@@ -31,20 +32,3 @@ export {
 } from "./chat/store/postgres.ts";
 export { MessageStore } from "./chat/store/sqlite.ts";
 export type { ChatMessage, ChatStorage } from "./chat/store/types.ts";
-export { HTTP_DEFAULTS } from "./http/defaults.ts";
-export { HttpError, type HttpErrorCode } from "./http/errors.ts";
-export {
-  type ParserHandlers,
-  type ParserLimits,
-  type ParserPhase,
-  type RequestBodyFraming,
-  type RequestHead,
-  RequestParser,
-} from "./http/request-parser.ts";
-export {
-  type ClientInfo,
-  type FetchHandler,
-  type HttpServer,
-  type ServeOptions,
-  serve,
-} from "./http/server.ts";

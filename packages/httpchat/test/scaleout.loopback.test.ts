@@ -16,9 +16,9 @@ import {
 import {
   type ChatMessage,
   type ChatServer,
-  HttpError,
   type OpenChatServerOptions,
   openChatServer,
+  WebChatError,
 } from "../src/index.ts";
 
 const enabled = havePostgres() && haveRedis();
@@ -247,7 +247,7 @@ it("PostgreSQL down: POST and GET answer 503 with a JSON error; back up: it work
 
 it("an instance cannot start while PostgreSQL is unreachable, and --redis needs --postgres", async () => {
   const noPg = openChatServer({ port: 0, postgresUrl: "postgres://postgres@127.0.0.1:1/x" });
-  await expect(noPg).rejects.toBeInstanceOf(HttpError);
+  await expect(noPg).rejects.toBeInstanceOf(WebChatError);
   await expect(noPg).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
   const noDb = openChatServer({ port: 0, redisUrl: "redis://127.0.0.1:1" });
   await expect(noDb).rejects.toMatchObject({ code: "BAD_OPTIONS" });

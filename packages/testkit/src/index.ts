@@ -3,5 +3,6 @@
 export { makeTestCertificate, type TestCertificate } from "./certificates.ts";
 export { freePort, haveTool, waitForPort } from "./ports.ts";
 export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgres.ts";
+export { prng } from "./prng.ts";
 export { haveRedis, REDIS_SERVER, startRedis, type TestRedis } from "./redis.ts";
 export { closedWithin, rawFrom, whenClosed } from "./sockets.ts";

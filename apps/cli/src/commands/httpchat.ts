@@ -1,11 +1,6 @@
 // `httpchat`: the web chat (HTTP/1.1 server on raw sockets + page) from @netkit/httpchat.
-import {
-  CHAT_LIMITS,
-  HTTP_DEFAULTS,
-  HTTPCHAT_DEFAULTS,
-  HttpError,
-  openChatServer,
-} from "@netkit/httpchat";
+import { HTTP_DEFAULTS } from "@netkit/http";
+import { CHAT_LIMITS, HTTPCHAT_DEFAULTS, openChatServer, WebChatError } from "@netkit/httpchat";
 import {
   type Command,
   keepTlsFresh,
@@ -113,7 +108,7 @@ export const httpchat: Command = {
         log,
       });
     } catch (error) {
-      if (error instanceof HttpError && error.code === "STORAGE_UNAVAILABLE") {
+      if (error instanceof WebChatError && error.code === "STORAGE_UNAVAILABLE") {
         log({ level: "error", event: "chat.start.fail", error: error.message });
         return 1;
       }

@@ -3,10 +3,9 @@
 // scales out: PostgreSQL as the shared store (`postgresUrl`) and Redis pub/sub to wake long polls
 // across instances (`redisUrl`).
 import type { ListenTlsOptions, Log, TlsCredentials } from "@netkit/framing";
-import { HTTP_DEFAULTS } from "../http/defaults.ts";
-import { HttpError } from "../http/errors.ts";
-import { type HttpServer, type ServeOptions, serve } from "../http/server.ts";
+import { HTTP_DEFAULTS, type HttpServer, type ServeOptions, serve } from "@netkit/http";
 import { BUS_DEFAULTS, MessageBus } from "./bus.ts";
+import { WebChatError } from "./errors.ts";
 import { CHAT_LIMITS, createChatApp } from "./routes/app.ts";
 import { PostgresMessageStore } from "./store/postgres.ts";
 import { MessageStore } from "./store/sqlite.ts";
@@ -85,13 +84,13 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
 
 /**
  * Any configuration: SQLite (as `startChatServer`), or PostgreSQL with optional Redis. Rejects
- * with HttpError BAD_OPTIONS for `redisUrl` without `postgresUrl` (each instance would have its
+ * with WebChatError BAD_OPTIONS for `redisUrl` without `postgresUrl` (each instance would have its
  * own SQLite ids, so there is nothing to share), and STORAGE_UNAVAILABLE if PostgreSQL cannot be
  * reached at start. Redis down at start is not an error: the bus keeps retrying in the background.
  */
 export async function openChatServer(options: OpenChatServerOptions = {}): Promise<ChatServer> {
   if (options.redisUrl !== undefined && options.postgresUrl === undefined) {
-    throw new HttpError(
+    throw new WebChatError(
       "BAD_OPTIONS",
       "redisUrl needs postgresUrl: instances on separate SQLite files have separate histories and ids, so there is nothing for Redis to announce",
       500,

@@ -1,9 +1,9 @@
 // The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling.
 
 import { RateLimiter } from "@netkit/framing";
-import { HttpError } from "../../http/errors.ts";
-import type { ClientInfo } from "../../http/server.ts";
+import type { ClientInfo } from "@netkit/http";
 import { type Asset, loadPageAssets } from "../assets.ts";
+import { WebChatError } from "../errors.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
 import { crossOriginRefusal } from "./cross-origin.ts";
 import { withSecurityHeaders } from "./security-headers.ts";
@@ -78,7 +78,7 @@ function codePoints(text: string): number {
 
 /** The reply for a storage failure: 503 with a JSON error, so a client knows to retry. */
 function storageFailure(error: unknown): Response {
-  if (error instanceof HttpError) {
+  if (error instanceof WebChatError) {
     return json(error.status, { error: error.message, code: error.code }, { "retry-after": "1" });
   }
   return json(503, { error: "storage unavailable", code: "STORAGE_UNAVAILABLE" });

@@ -13,7 +13,7 @@
 // Failures: a batch whose transaction fails is refused whole (STORAGE_UNAVAILABLE, nothing
 // acknowledged). Bun's client reconnects by itself on the next query once PostgreSQL is back.
 import { SQL } from "bun";
-import { HttpError } from "../../http/errors.ts";
+import { WebChatError } from "../errors.ts";
 import { migratePostgres, PG_LOCK_WRITE } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
@@ -54,10 +54,10 @@ export function redactUrl(url: string): string {
   }
 }
 
-function unavailable(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
+function unavailable(error: unknown): WebChatError {
+  if (error instanceof WebChatError) return error;
   const e = error as { code?: string; message?: string };
-  const err = new HttpError(
+  const err = new WebChatError(
     "STORAGE_UNAVAILABLE",
     `storage unavailable: ${e?.code ?? ""} ${e?.message ?? String(error)}`.trim(),
     503,
@@ -103,7 +103,8 @@ export class PostgresMessageStore implements ChatStorage {
   }
 
   add(name: string, text: string): Promise<ChatMessage> {
-    if (this.#closed) return Promise.reject(new HttpError("STORE_CLOSED", "store is closed", 503));
+    if (this.#closed)
+      return Promise.reject(new WebChatError("STORE_CLOSED", "store is closed", 503));
     return new Promise((resolve, reject) => {
       this.#queue.push({ name, text, time: new Date().toISOString(), resolve, reject });
       if (!this.#running) {
@@ -142,7 +143,7 @@ export class PostgresMessageStore implements ChatStorage {
   }
 
   async #read<T>(f: (sql: SQL) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new HttpError("STORE_CLOSED", "store is closed", 503);
+    if (this.#closed) throw new WebChatError("STORE_CLOSED", "store is closed", 503);
     try {
       return await f(this.#sql);
     } catch (error) {

@@ -3,7 +3,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { HttpError } from "../../http/errors.ts";
+import { WebChatError } from "../errors.ts";
 import { migrateSqlite } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
@@ -72,6 +72,6 @@ export class MessageStore implements ChatStorage {
   }
 
   #check(): void {
-    if (this.#closed) throw new HttpError("STORE_CLOSED", "store is closed", 503);
+    if (this.#closed) throw new WebChatError("STORE_CLOSED", "store is closed", 503);
   }
 }

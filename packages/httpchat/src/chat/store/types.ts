@@ -11,7 +11,7 @@ export interface ChatMessage {
 /**
  * Append-only message storage. Ids increase and become visible in increasing order, so a reader
  * that has seen id N and asks `since(N)` never misses a message committed later.
- * Engine failures reject with `HttpError("STORAGE_UNAVAILABLE")`, after close with "STORE_CLOSED".
+ * Engine failures reject with `WebChatError("STORAGE_UNAVAILABLE")`, after close with "STORE_CLOSED".
  */
 export interface ChatStorage {
   readonly engine: "sqlite" | "postgres";

@@ -83,21 +83,3 @@ test.skipIf(!curl)("speaks HTTP/1.0", async () => {
   expect(JSON.parse(r.stdout).path).toBe("/old");
   expect(r.stderr).toContain("> GET /old HTTP/1.0");
 });
-
-test.skipIf(!curl)("the seed's curl line posts to the chat: 201 and an id", async () => {
-  const { startChatServer } = await import("../../src/index.ts");
-  const chat = startChatServer({ port: 0, dbPath: ":memory:" });
-  try {
-    const r = await run([
-      "-v",
-      "-d",
-      '{"text":"Hello World!"}',
-      `http://127.0.0.1:${chat.port}/chat`,
-    ]);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain("< HTTP/1.1 201 Created");
-    expect(JSON.parse(r.stdout)).toEqual({ id: 1 });
-  } finally {
-    await chat.stop();
-  }
-});

@@ -1,4 +1,4 @@
-// HttpError: the one error class of @netkit/httpchat; `code` is the contract, `status` what the peer is told.
+// HttpError: the one error class of @netkit/http; `code` is the contract, `status` what the peer is told.
 
 export type HttpErrorCode =
   | "BAD_REQUEST_LINE"
@@ -16,11 +16,7 @@ export type HttpErrorCode =
   | "TOO_MANY_HEADERS"
   | "BODY_TOO_LARGE"
   | "REQUEST_TIMEOUT"
-  | "UNSUPPORTED_METHOD"
-  // the chat's storage and options
-  | "STORAGE_UNAVAILABLE"
-  | "STORE_CLOSED"
-  | "BAD_OPTIONS";
+  | "UNSUPPORTED_METHOD";
 
 export class HttpError extends Error {
   override readonly name = "HttpError";

@@ -1,7 +1,7 @@
 // Unit tests of the request parser: valid streams at every split point, a table of hostile heads, fuzz.
 import { describe, expect, test } from "bun:test";
+import { prng } from "@netkit/testkit";
 import { type ParserLimits, type RequestHead, RequestParser } from "../src/index.ts";
-import { prng } from "./helpers.ts";
 
 interface Parsed {
   head: RequestHead;

@@ -1,0 +1,21 @@
+// @netkit/http: HTTP/1.1 from the bytes up: a strict request parser, a response writer, and a
+// server on framing's Connection that answers with any Fetch handler (Hono, itty, a plain function).
+
+export {
+  HTTP_DEFAULTS,
+  HttpError,
+  type HttpErrorCode,
+  type ParserHandlers,
+  type ParserLimits,
+  type ParserPhase,
+  type RequestBodyFraming,
+  type RequestHead,
+  RequestParser,
+} from "./parser.ts";
+export {
+  type ClientInfo,
+  type FetchHandler,
+  type HttpServer,
+  type ServeOptions,
+  serve,
+} from "./server.ts";
