@@ -3,6 +3,7 @@
 // load against a thread-per-client Python server in the seed's style (in memory).
 // Then the same posting load with the store in PostgreSQL (a throwaway cluster started here, as in
 // the tests; skipped with a note when PostgreSQL is not installed) for posts_per_s_postgres.
+// Then the posting load over TLS (a throwaway self-signed certificate) against plain, in one process.
 // Server on core 0, load generator on core 1 (taskset) when available. Prints a table, then JSON.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,22 +24,26 @@ const python = Bun.which("python3") ?? "/usr/bin/python3";
 
 interface Server {
   port: number;
+  /** The second line of --print-port, when the server also listens for TLS. */
+  tlsPort: number | undefined;
   stop(): Promise<void>;
 }
 
-async function startProcess(cmd: string[]): Promise<Server> {
+async function startProcess(cmd: string[], lines = 1): Promise<Server> {
   const proc = Bun.spawn(pin(0, cmd), { stdout: "pipe", stderr: "inherit", stdin: "ignore" });
   const reader = proc.stdout.getReader();
   let text = "";
   const deadline = Date.now() + 15_000;
-  while (!text.includes("\n")) {
+  while (text.split("\n").length <= lines) {
     if (Date.now() > deadline) throw new Error(`${cmd.join(" ")}: no port within 15 s`);
     const { value, done } = await reader.read();
     if (done) throw new Error(`${cmd.join(" ")} exited early`);
     text += new TextDecoder().decode(value);
   }
+  const [port, tlsPort] = text.trim().split("\n").map(Number);
   return {
-    port: Number(text.trim()),
+    port: port as number,
+    tlsPort,
     async stop() {
       proc.kill("SIGTERM");
       const timer = setTimeout(() => proc.kill(9), 10_000);
@@ -48,10 +53,15 @@ async function startProcess(cmd: string[]): Promise<Server> {
   };
 }
 
-async function load(port: number, args: string[]): Promise<Record<string, number>> {
+async function load(
+  port: number,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Record<string, number>> {
   const proc = Bun.spawn(pin(1, ["bun", "run", LOAD, String(port), ...args]), {
     stdout: "pipe",
     stderr: "inherit",
+    env: { ...process.env, ...env },
   });
   const timer = setTimeout(() => proc.kill(9), 60_000);
   const out = await new Response(proc.stdout).text();
@@ -61,6 +71,7 @@ async function load(port: number, args: string[]): Promise<Record<string, number
 }
 
 const PG_RUNS = 3;
+const TLS_RUNS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const dir = mkdtempSync(join(tmpdir(), "bbs-bench-"));
 const rows: [string, string][] = [];
@@ -124,6 +135,45 @@ try {
     (await load(full.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0;
   await full.stop();
 
+  // The same server process on a plain and a TLS port: posts/s over TLS against plain, alternating.
+  const cert = join(dir, "localhost.crt");
+  const key = join(dir, "localhost.key");
+  await Bun.$`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ${key} -out ${cert} -days 2`.quiet();
+  const both = await startProcess(
+    [
+      "bun",
+      "run",
+      CLI,
+      "bbs",
+      "--port",
+      "0",
+      "--db",
+      join(dir, "tls.sqlite"),
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      key,
+      "--tls-port",
+      "0",
+      "--print-port",
+      "--max-connections-per-address",
+      "0", // the load generator is one address
+      "--log-level",
+      "warn",
+    ],
+    2,
+  );
+  const plainRates: number[] = [];
+  const tlsRates: number[] = [];
+  for (let i = 0; i < TLS_RUNS; i++) {
+    const args = ["post", String(CLIENTS), String(POSTS)];
+    plainRates.push((await load(both.port, args)).posts_per_s ?? 0);
+    tlsRates.push(
+      (await load(both.tlsPort as number, args, { LOAD_TLS_CA: cert })).posts_per_s ?? 0,
+    );
+  }
+  await both.stop();
+
   // The seed's design: a Python thread per client, posts in a list in memory.
   const threaded = await startProcess([python, PY, "0"]);
   const threadedRates: number[] = [];
@@ -177,6 +227,9 @@ try {
     posts_per_s_sync_full: Math.round(fullRate),
     threaded_list_300k_ms: Math.round(threadedList.ms ?? 0),
     posts_per_s_postgres: pgRates.length ? Math.round(median(pgRates)) : null,
+    posts_per_s_tls: Math.round(median(tlsRates)),
+    posts_per_s_plain_same_process: Math.round(median(plainRates)),
+    posts_ratio_tls_vs_plain: Math.round((median(tlsRates) / median(plainRates)) * 1000) / 1000,
     posts_ratio_postgres_vs_sqlite: pgRates.length
       ? Math.round((median(pgRates) / postsPerS) * 1000) / 1000
       : null,
@@ -195,6 +248,10 @@ try {
       `${result.list_100k_ms}  (runs: ${listMs.map((m) => m.toFixed(1)).join(", ")})`,
     ],
     ["posts/s (ours, WAL FULL, 1 run)", `${result.posts_per_s_sync_full}`],
+    [
+      `posts/s over TLS / plain, same server (median of ${TLS_RUNS})`,
+      `${result.posts_per_s_tls} / ${result.posts_per_s_plain_same_process} = ${result.posts_ratio_tls_vs_plain}  (TLS runs: ${tlsRates.map(Math.round).join(", ")})`,
+    ],
     [
       "posts/s (Python thread per client, in memory)",
       `${result.threaded_posts_per_s}  (runs: ${threadedRates.map(Math.round).join(", ")})`,

@@ -1,10 +1,13 @@
 // Load generator for the bench (run pinned to its own core): raw framed clients, no package code.
 // Usage: bun run bench/load.ts PORT MODE ARGS...  → prints one JSON line.
+// With LOAD_TLS_CA=FILE the clients speak TLS and verify the server against that certificate.
 //   post CLIENTS POSTS: every client sends POSTS post frames back to back, then `unread`; the
 //     reply to `unread` means (on our server) that all its posts are stored.
 //   list: one client sends `list` and reads every frame.
 
 const utf8 = new TextEncoder();
+const tlsCa = process.env.LOAD_TLS_CA;
+const tls = tlsCa ? { ca: await Bun.file(tlsCa).text(), serverName: "localhost" } : undefined;
 
 function frame(text: string): Uint8Array {
   const body = utf8.encode(text);
@@ -45,6 +48,7 @@ async function open(port: number): Promise<Client> {
   const socket = await Bun.connect({
     hostname: "127.0.0.1",
     port,
+    ...(tls ? { tls } : {}),
     socket: {
       binaryType: "uint8array",
       data(_s, chunk: Uint8Array) {
