@@ -1,18 +1,8 @@
 // Property test: random frame sequences never throw, and only valid data reaches storage.
 import { expect, test } from "bun:test";
+import { prng } from "@netkit/testkit";
 import { BbsStore, Board, COMMANDS, Session, textProblem, usernameProblem } from "../src/index.ts";
 import { FAST_ARGON2 } from "./helpers.ts";
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const utf8 = new TextEncoder();
 

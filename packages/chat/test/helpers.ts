@@ -1,5 +1,8 @@
 // Test helpers: a line client over framing's connect, and nc/socat child processes as clients.
 import { type Connection, connect, lines } from "@netkit/framing";
+import { requireTool } from "@netkit/testkit";
+
+export { requireTool };
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -163,17 +166,6 @@ export class ProcessClient extends LineInbox {
   kill(): void {
     this.#proc.kill();
   }
-}
-
-/** The path of a tool, or undefined (a loud skip locally; under CI a missing tool fails). */
-export function requireTool(name: string, aptPackage: string): string | undefined {
-  const path = Bun.which(name);
-  if (!path && process.env.CI) throw new Error(`${name} is missing: CI must install ${aptPackage}`);
-  if (!path)
-    console.warn(
-      `!!! ${name} not found: skipping the tests that use it (apt install ${aptPackage})`,
-    );
-  return path ?? undefined;
 }
 
 export const nc = requireTool("nc", "netcat-openbsd");

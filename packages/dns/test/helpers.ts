@@ -12,17 +12,7 @@ export function toHexString(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-/** mulberry32: small, fast, seedable; failures print the seed so they can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "@netkit/testkit";
 
 /** One record of every supported type (plus unknown types), in presentation form. */
 export const SAMPLE_RECORD_LINES = [

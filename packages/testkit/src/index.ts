@@ -6,3 +6,4 @@ export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgr
 export { prng } from "./prng.ts";
 export { haveRedis, REDIS_SERVER, startRedis, type TestRedis } from "./redis.ts";
 export { closedWithin, rawFrom, whenClosed } from "./sockets.ts";
+export { requireTool } from "./tools.ts";

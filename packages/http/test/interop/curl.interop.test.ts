@@ -1,7 +1,7 @@
 // Real curl against the server on loopback: keep-alive reuse, chunked upload, 100-continue, HEAD, HTTP/1.0.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { requireTool } from "@netkit/testkit";
 import { type HttpServer, serve } from "../../src/index.ts";
-import { requireTool } from "../helpers.ts";
 
 const curl = requireTool("curl", "curl");
 let server: HttpServer;

@@ -4,10 +4,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeTestCertificate, type TestCertificate } from "@netkit/testkit";
+import { makeTestCertificate, requireTool, type TestCertificate } from "@netkit/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type ChatServer, startChatServer } from "../../src/index.ts";
-import { requireTool } from "../helpers.ts";
 
 /** The page's `document`, as far as the functions run inside Chromium use it (this file has no DOM lib). */
 declare const isSecureContext: boolean;
