@@ -179,7 +179,7 @@ export {
   DEFAULT_ZONE_TEXT,
   defaultZone,
   type LoadZoneOptions,
-  loadZoneFile,
   parseZone,
 } from "./zone/load.ts";
+export { loadZoneFile } from "./zone/load-file.ts";
 export { buildZone, Zone } from "./zone/zone.ts";

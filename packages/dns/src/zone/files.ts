@@ -2,7 +2,7 @@
 import { type StatWatcher, unwatchFile, watchFile } from "node:fs";
 import { type Log, silentLog } from "@netkit/framing";
 import { ZoneSet } from "../server/answer.ts";
-import { loadZoneFile } from "./load.ts";
+import { loadZoneFile } from "./load-file.ts";
 import type { Zone } from "./zone.ts";
 
 /** One zone file: `path`, or `origin=path` on the command line. */

@@ -1,5 +1,5 @@
-// Loading zones: master-file text or files -> Zone, with the records' rdata typed by the presentation parser.
-import { readFileSync } from "node:fs";
+// Loading zones: master-file text -> Zone, with the records' rdata typed by the presentation parser.
+// Pure (no file system, nothing from Bun): loadZoneFile in load-file.ts reads files from disk.
 import type { ResourceRecord } from "../codec/types.ts";
 import { DnsError } from "../errors.ts";
 import { parseRdata } from "../presentation/parse.ts";
@@ -50,20 +50,6 @@ export function parseZone(text: string, options: LoadZoneOptions = {}): Zone {
   }
   if (records.length === 0) throw new ZoneSyntaxError("the zone file has no records", 1, 1, file);
   return buildZone(records, sources, options.origin);
-}
-
-/** Reads and parses a zone file; `$INCLUDE` paths are taken from the including file's folder. */
-export function loadZoneFile(
-  path: string,
-  options: Omit<LoadZoneOptions, "file" | "readInclude"> = {},
-): Zone {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ZoneSyntaxError(`cannot read the zone file: ${(error as Error).message}`, 1, 1, path);
-  }
-  return parseZone(text, { ...options, file: path, readInclude: (p) => readFileSync(p, "utf8") });
 }
 
 /** The zone served when none is given: `netkit.test.` with the BBS, chat, web and DNS hosts on loopback. */
