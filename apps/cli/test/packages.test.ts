@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkPureSubpaths, PURE_SUBPATHS, resolveExport } from "../scripts/check-pure.ts";
 
 const root = join(import.meta.dir, "../../..");
 const libraries = ["framing", "dns", "chat", "bbs", "http", "httpchat"];
@@ -38,6 +39,76 @@ describe("published packages", () => {
     `;
     const out = await Bun.$`node --input-type=module -e ${script}`.text();
     expect(JSON.parse(out)).toEqual({ frame: "hi", lines: ["a", "b"], name: "example.com." });
+  });
+
+  test("Node 20 loads every pure subpath by its name, from dist/ (the exports' import condition)", async () => {
+    // Run from apps/cli, whose node_modules links the workspace packages; Node ignores the `bun`
+    // condition, so each specifier resolves to the built JavaScript.
+    const script = `
+      import { FrameDecoder, encodeFrame, encodeLine, LineDecoder, FramingError } from "@netkit/framing/codec";
+      import { createQuery, decodeMessage, encodeMessage, RecordType, DnsError } from "@netkit/dns/codec";
+      import { formatRecord, parseRecord } from "@netkit/dns/presentation";
+      import { DEFAULT_ZONE_TEXT, parseZone, ZoneSyntaxError } from "@netkit/dns/zone";
+      import { RequestParser, HttpError } from "@netkit/http/parser";
+      const frames = new FrameDecoder().push(encodeFrame("hi"));
+      const lines = new LineDecoder().push(encodeLine("a"));
+      const query = decodeMessage(encodeMessage(createQuery("example.com", RecordType.AAAA)));
+      const record = formatRecord(parseRecord("a.example. 60 IN A 192.0.2.1")).split(/\\s+/);
+      const zone = parseZone(DEFAULT_ZONE_TEXT);
+      let head = "";
+      new RequestParser({ onHead: (h) => { head = h.method + " " + h.target; }, onBody() {}, onEnd() {} })
+        .push(new TextEncoder().encode("GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"));
+      const errors = [FramingError, DnsError, ZoneSyntaxError, HttpError].map((e) => e.name);
+      console.log(JSON.stringify({ frame: new TextDecoder().decode(frames[0]), lines,
+        type: query.questions[0].type, record, origin: zone.origin, head, errors }));
+    `;
+    const out = await Bun.$`node --input-type=module -e ${script}`
+      .cwd(join(root, "apps/cli"))
+      .text();
+    expect(JSON.parse(out)).toEqual({
+      frame: "hi",
+      lines: ["a"],
+      type: 28,
+      record: ["a.example.", "60", "IN", "A", "192.0.2.1"],
+      origin: "netkit.test.",
+      head: "GET /",
+      errors: ["FramingError", "DnsError", "ZoneSyntaxError", "HttpError"],
+    });
+  });
+
+  test("the pure subpaths import nothing from Bun (module graph of dist/ and of src/)", () => {
+    const reports = checkPureSubpaths();
+    expect(reports.map((r) => r.specifier)).toContain("@netkit/dns/zone");
+    for (const r of reports) {
+      expect({ subpath: `${r.specifier} (${r.condition})`, problems: r.problems }).toEqual({
+        subpath: `${r.specifier} (${r.condition})`,
+        problems: [],
+      });
+      expect(r.files.length).toBeGreaterThan(1);
+    }
+  });
+
+  test("the browser-safe subpaths bundle for the browser with nothing from Bun or Node", async () => {
+    for (const { specifier } of PURE_SUBPATHS.filter((s) => s.browser)) {
+      const build = await Bun.build({
+        entrypoints: [resolveExport(specifier, "import")],
+        target: "browser",
+      });
+      expect({ specifier, success: build.success, logs: build.logs.map(String) }).toEqual({
+        specifier,
+        success: true,
+        logs: [],
+      });
+      const code = await build.outputs[0]?.text();
+      expect(code).toBeString();
+      expect({
+        specifier,
+        bun: /from\s*["'](bun|bun:[^"']*|node:[^"']*)["']|\bBun\s*\./.exec(code ?? "")?.[0],
+      }).toEqual({
+        specifier,
+        bun: undefined,
+      });
+    }
   });
 
   test("Node 20 runs the HTTP request parser from @netkit/http/parser's built JavaScript", async () => {
