@@ -2,6 +2,7 @@
 // than the connection's limit: Content-Length when the body is all there, chunked (or
 // close-delimited to HTTP/1.0) when it streams.
 import type { Connection } from "@netkit/framing";
+import { bytesBodyOf } from "./body-bytes.ts";
 import { serializeHead, statusHasNoBody } from "./response-writer.ts";
 
 /** A server-side HTTP connection: raw bytes in, bytes (or ASCII text) out. */
@@ -84,6 +85,21 @@ export function sendResponse(
   shape: ResponseShape,
 ): MaybeAsync<boolean> {
   const noBody = statusHasNoBody(response.status);
+  // A body built from a string or bytes, taken whole without a stream (the common case).
+  const whole = bytesBodyOf(response);
+  if (whole !== undefined) {
+    return then(whole, (bytes) => {
+      if (sink.connection.isClosed) return false;
+      const omit = shape.headOnly || noBody;
+      return writeHead(
+        sink,
+        response,
+        shape,
+        omit && noBody ? "none" : bytes.length,
+        omit ? null : bytes,
+      );
+    });
+  }
   const body = response.body;
   if (body === null) return writeHead(sink, response, shape, noBody ? "none" : 0, null);
   const reader = body.getReader() as unknown as BodyReader;

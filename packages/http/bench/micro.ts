@@ -1,0 +1,96 @@
+// In-process microbench: the server's socket handlers driven by fake sockets (no kernel), to
+// measure the JS cost of one request. `bun run bench` (MICRO_REQUESTS, MICRO_CONNS, MICRO_PIPELINE).
+import { serve } from "../src/index.ts";
+
+const REQUESTS = Number(process.env.MICRO_REQUESTS ?? 400_000);
+const CONNS = Number(process.env.MICRO_CONNS ?? 50);
+/** Requests per socket data event (1 = wrk's one-at-a-time; more = pipelined). */
+const PIPELINE = Number(process.env.MICRO_PIPELINE ?? 1);
+const ROUNDS = Number(process.env.MICRO_ROUNDS ?? 3);
+
+type Handlers = {
+  open(s: unknown): void;
+  data(s: unknown, chunk: Uint8Array): void;
+  close(s: unknown, error?: Error): void;
+};
+let handlers: Handlers | undefined;
+const realListen = Bun.listen;
+// Capture the handlers framing's listen() gives Bun, and hand it a server that binds nothing.
+(Bun as { listen: unknown }).listen = (options: { socket: Handlers; data?: unknown }) => {
+  handlers = options.socket;
+  return { port: 1, hostname: "127.0.0.1", stop() {}, unref() {} };
+};
+
+const payload = JSON.stringify({ ok: true, service: "httpchat", n: 42 });
+const server = serve({
+  port: 0,
+  maxConnectionsPerAddress: 0,
+  fetch: (request) =>
+    request.url.endsWith("/json")
+      ? new Response(payload, { headers: { "content-type": "application/json" } })
+      : new Response("not found", { status: 404 }),
+});
+(Bun as { listen: unknown }).listen = realListen;
+if (!handlers) throw new Error("listen() did not call Bun.listen");
+const h = handlers;
+
+let responses = 0;
+let bytesOut = 0;
+function fakeSocket() {
+  return {
+    data: {} as Record<string, unknown>,
+    remoteAddress: "127.0.0.1",
+    remotePort: 40000,
+    write(bytes: Uint8Array) {
+      bytesOut += bytes.length;
+      // count responses by their status lines
+      for (let i = bytes.indexOf(72); i >= 0; i = bytes.indexOf(72, i + 1)) {
+        if (
+          bytes[i + 1] === 84 &&
+          bytes[i + 2] === 84 &&
+          bytes[i + 3] === 80 &&
+          bytes[i + 4] === 47
+        )
+          responses++;
+      }
+      return bytes.length;
+    },
+    end() {},
+    terminate() {},
+    shutdown() {},
+    pause() {},
+    resume() {},
+  };
+}
+
+const request = "GET /json HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+const chunk = Buffer.from(request.repeat(PIPELINE), "latin1");
+const sockets = Array.from({ length: CONNS }, fakeSocket);
+for (const s of sockets) h.open(s);
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function run(requests: number): Promise<number> {
+  const start = Bun.nanoseconds();
+  responses = 0;
+  for (let sent = 0; sent < requests; ) {
+    for (const s of sockets) {
+      h.data(s, chunk);
+      sent += PIPELINE;
+    }
+    await turn();
+  }
+  await turn();
+  const ns = Bun.nanoseconds() - start;
+  if (responses !== Math.ceil(requests / (CONNS * PIPELINE)) * CONNS * PIPELINE)
+    throw new Error(`expected ${requests} responses, got ${responses}`);
+  return ns / responses;
+}
+
+await run(50_000); // warm up the JIT
+const results: number[] = [];
+for (let i = 0; i < ROUNDS; i++) results.push(await run(REQUESTS));
+console.log(
+  `GET /json, ${CONNS} conns, pipeline ${PIPELINE}: ${results.map((ns) => (ns / 1000).toFixed(3)).join(" / ")} µs per request (best ${(Math.min(...results) / 1000).toFixed(3)})`,
+);
+for (const s of sockets) h.close(s);
+await server.stop();
