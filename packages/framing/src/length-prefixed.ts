@@ -43,18 +43,24 @@ function writeFrame(
   target.set(body, offset + 2);
 }
 
-/** Encodes one frame with a 4-byte length prefix; a string payload is sent as UTF-8. */
-export function encodeFrame(payload: Uint8Array | string): Uint8Array {
+/**
+ * Encodes one frame with a 4-byte length prefix; a string payload is sent as UTF-8. The result
+ * owns a plain ArrayBuffer, so DOM APIs (`fetch` bodies, `WebSocket.send`) take it as it is.
+ */
+export function encodeFrame(payload: Uint8Array | string): Uint8Array<ArrayBuffer> {
   return encodePrefixed(payload, HEADER_BYTES);
 }
 
 /** Encodes one frame with a 2-byte length prefix (DNS over TCP, RFC 1035 §4.2.2). */
-export function encodeFrame16(payload: Uint8Array | string): Uint8Array {
+export function encodeFrame16(payload: Uint8Array | string): Uint8Array<ArrayBuffer> {
   return encodePrefixed(payload, 2);
 }
 
 /** Encodes one frame with a prefix of `prefixBytes`. */
-export function encodePrefixed(payload: Uint8Array | string, prefixBytes: PrefixBytes): Uint8Array {
+export function encodePrefixed(
+  payload: Uint8Array | string,
+  prefixBytes: PrefixBytes,
+): Uint8Array<ArrayBuffer> {
   const body = payloadBytes(payload, prefixBytes);
   const frame = new Uint8Array(prefixBytes + body.length);
   writeFrame(body, frame, 0, prefixBytes);

@@ -2,12 +2,12 @@
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-export function hex(text: string): Uint8Array {
+export function hex(text: string): Uint8Array<ArrayBuffer> {
   const clean = text.replace(/\s+/g, "");
   return Uint8Array.from(clean.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
