@@ -139,9 +139,13 @@ function writeRecord(w: Writer, rr: ResourceRecord, compress: boolean): void {
 /**
  * Encodes a message into a fresh Uint8Array. `edns`, when present, is written as the last
  * additional record, and the upper 8 bits of `rcode` go into it (RFC 6891 §6.1.3); an rcode
- * above 15 without `edns` is a BAD_VALUE.
+ * above 15 without `edns` is a BAD_VALUE. The bytes own a plain ArrayBuffer, so a browser's
+ * `fetch` takes them as a DNS-over-HTTPS body (RFC 8484) as they are.
  */
-export function encodeMessage(message: Message, options: EncodeOptions = {}): Uint8Array {
+export function encodeMessage(
+  message: Message,
+  options: EncodeOptions = {},
+): Uint8Array<ArrayBuffer> {
   const compress = options.compress ?? true;
   // One reusable buffer: grows once to the largest message seen, then every encode is one copy.
   const w = scratch ?? new Writer(4096);

@@ -65,7 +65,7 @@ export class Writer {
   }
 
   /** A copy of what was written. */
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.pos);
   }
 }
