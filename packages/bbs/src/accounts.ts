@@ -1,5 +1,6 @@
 // Accounts: argon2id password hashes (Bun.password), registration races, throttled logins.
 
+import { nameKey } from "@netkit/framing";
 import { BBS_DEFAULTS } from "./defaults.ts";
 import type { BbsStorage } from "./store/types.ts";
 import { LoginThrottle, type ThrottleOptions } from "./throttle.ts";
@@ -24,13 +25,18 @@ export interface AccountStats {
   loginsThrottled: number;
 }
 
-/** Registration and login over the store, with a cache of registered names for fast checks. */
+/**
+ * Registration and login over the store, with a cache of registered names for fast checks.
+ * Names are compared by framing's `nameKey` (NFKC + case fold): `Admin`, `ADMIN` and fullwidth
+ * `ａｄｍｉｎ` are one account, so a look-alike can neither register nor act as a guest beside it.
+ */
 export class Accounts {
   readonly throttle: LoginThrottle;
   readonly stats: AccountStats = { passwordsVerified: 0, loginsThrottled: 0 };
   readonly #store: BbsStorage;
+  /** Keys (nameKey) of the registered names. */
   readonly #registered: Set<string>;
-  /** Names with a registration in flight, so two sessions cannot both hash then race. */
+  /** Keys with a registration in flight, so two sessions cannot both hash then race. */
   readonly #registering = new Set<string>();
   readonly #minChars: number;
   readonly #maxBytes: number;
@@ -45,7 +51,7 @@ export class Accounts {
     this.throttle = new LoginThrottle(store, options);
     // A local SQLite store answers at once; a shared store is loaded by reload() (the server awaits it).
     const names = store.accountNames();
-    this.#registered = new Set(Array.isArray(names) ? names : []);
+    this.#registered = new Set(Array.isArray(names) ? names.map(nameKey) : []);
     if (!Array.isArray(names)) names.catch(() => {});
     this.#minChars = options.minPasswordChars ?? BBS_DEFAULTS.minPasswordChars;
     this.#maxBytes = options.maxPasswordBytes ?? BBS_DEFAULTS.maxPasswordBytes;
@@ -60,34 +66,41 @@ export class Accounts {
    * never unregistered, so the cache is never wrong in the other direction.
    */
   isRegistered(name: string): boolean {
-    return this.#registered.has(name);
+    return this.#registered.has(nameKey(name));
+  }
+
+  /** isRegistered for a key the caller computed once (a session checks it on every post). */
+  isRegisteredKey(key: string): boolean {
+    return this.#registered.has(key);
   }
 
   /** Reloads every registered name from the store (at start, and after missed announcements). */
   async reload(): Promise<void> {
-    for (const n of await this.#store.accountNames()) this.#registered.add(n);
+    for (const n of await this.#store.accountNames()) this.#registered.add(nameKey(n));
   }
 
   /** A registration made elsewhere (announced by another instance). */
   markRegistered(name: string): void {
-    this.#registered.add(name);
+    this.#registered.add(nameKey(name));
   }
 
   /** Checks one name against a shared store; undefined (nothing to wait for) with a local one. */
   refreshName(name: string): Promise<void> | undefined {
-    if (this.#store.engine === "sqlite" || this.#registered.has(name)) return undefined;
+    const key = nameKey(name);
+    if (this.#store.engine === "sqlite" || this.#registered.has(key)) return undefined;
     return Promise.resolve(this.#store.passwordHash(name)).then((hash) => {
-      if (hash !== null) this.#registered.add(name);
+      if (hash !== null) this.#registered.add(key);
     });
   }
 
   async register(name: string, password: string): Promise<AccountResult> {
-    if (this.#registered.has(name) || this.#registering.has(name)) {
+    const key = nameKey(name);
+    if (this.#registered.has(key) || this.#registering.has(key)) {
       return { ok: false, reason: "name already registered" };
     }
     const weak = passwordProblem(password, this.#minChars, this.#maxBytes);
     if (weak) return { ok: false, reason: weak };
-    this.#registering.add(name);
+    this.#registering.add(key);
     try {
       const hash = await Bun.password.hash(password, {
         algorithm: "argon2id",
@@ -95,14 +108,14 @@ export class Accounts {
         timeCost: this.#timeCost,
       });
       if (!(await this.#store.addAccount(name, hash))) {
-        this.#registered.add(name); // registered meanwhile, by another instance
+        this.#registered.add(key); // registered meanwhile, by another instance
         return { ok: false, reason: "name already registered" };
       }
-      this.#registered.add(name);
+      this.#registered.add(key);
       this.onRegistered(name);
       return { ok: true };
     } finally {
-      this.#registering.delete(name);
+      this.#registering.delete(key);
     }
   }
 
@@ -113,8 +126,10 @@ export class Accounts {
   async login(name: string, password: string, address: string): Promise<AccountResult> {
     const hash = await this.#store.passwordHash(name);
     if (hash === null) return { ok: false, reason: "name not registered" };
-    this.#registered.add(name);
-    const attempt = await this.throttle.begin(name, address);
+    // Throttled by key: `Admin`, `ADMIN`, `ａｄｍｉｎ` share one budget of attempts.
+    const key = nameKey(name);
+    this.#registered.add(key);
+    const attempt = await this.throttle.begin(key, address);
     if (attempt.attemptId === 0) {
       this.stats.loginsThrottled += 1;
       return {
@@ -131,7 +146,7 @@ export class Accounts {
     }
     // A wrong password leaves the reservation in the store: that is the recorded failure.
     if (!good) return { ok: false, reason: "wrong password" };
-    await this.throttle.succeeded(attempt, name);
+    await this.throttle.succeeded(attempt, key);
     return { ok: true };
   }
 }

@@ -1,5 +1,4 @@
 // The seed's client flow for people (and for tests driving it through stdin): domain -> name
-import type { ConnectTlsOptions } from "@netkit/framing";
 // service -> connect -> banner check -> username -> a prompt loop of commands.
 
 import { mkdir } from "node:fs/promises";
@@ -7,6 +6,7 @@ import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { lookupName } from "@netkit/dns";
+import { type ConnectTlsOptions, showRefused } from "@netkit/framing";
 import { BbsClient, type ListedMessage } from "./client.ts";
 import { BBS_DEFAULTS } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
@@ -164,7 +164,7 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
   const seenAtStart = lastSeen;
   const showPosts = (rows: ListedMessage[]) => {
     if (rows.length === 0) write("(no posts)\n");
-    for (const r of rows) write(`#${r.id} ${when(r.time)} ${r.name}: ${r.text}\n`);
+    for (const r of rows) write(`#${r.id} ${when(r.time)} ${show(r.name)}: ${show(r.text)}\n`);
     lastSeen = Math.max(lastSeen, ...rows.map((r) => r.id));
   };
   const showUnread = async () => write(`${await client.unread()} unread direct message(s)\n`);
@@ -213,11 +213,13 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
           }
           const dms = await client.dmsSince(0);
           if (dms.length === 0) write("(no direct messages)\n");
-          for (const m of dms) write(`#${m.id} ${when(m.time)} from ${m.name}: ${m.text}\n`);
+          for (const m of dms) {
+            write(`#${m.id} ${when(m.time)} from ${show(m.name)}: ${show(m.text)}\n`);
+          }
           break;
         }
         case "who":
-          write(`online: ${(await client.who()).join(", ")}\n`);
+          write(`online: ${show((await client.who()).join(", "))}\n`);
           break;
         case "unread":
           if (locked) write("login required\n");
@@ -231,13 +233,15 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
           const to = await ask("To? ");
           const text = await ask("Message (DM): ");
           if (to === undefined || text === undefined) break;
-          const problem = usernameProblem(to) ?? textProblem(text);
+          // Checked here, before sending: the protocol has no reply to a refused DM.
+          const problem = usernameProblem(to, undefined, "recipient") ?? textProblem(text);
           if (problem) write(`not sent: ${problem}\n`);
           else if (locked) write("login required\n");
           else await client.dm(to, text);
           break;
         }
         default: {
+          // As for DMs: the server would drop a refused post without a word, so say why here.
           const problem = textProblem(line);
           if (problem) write(`not posted: ${problem}\n`);
           else if (locked) write("login required\n");
@@ -254,6 +258,14 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
     write(`${(error as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * What the server sends is shown with refused characters made visible (`<U+009B>`): posts stored
+ * before the text policy, or by a server without it, must not drive the terminal.
+ */
+function show(text: string): string {
+  return showRefused(text, { allowControls: "\t\n" });
 }
 
 function when(time: Date): string {

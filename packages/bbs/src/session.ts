@@ -2,6 +2,7 @@
 // No sockets here: the transport feeds frames one at a time and waits for each reply (which
 // resolves only after the command is stored) before feeding the next.
 
+import { decodeUtf8, nameKey, utf8Problem } from "@netkit/framing";
 import type { Board } from "./board.ts";
 import { BANNER } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
@@ -46,7 +47,6 @@ const NO_LATER: Later = { resolve() {}, reject() {} };
 const LOGIN_REQUIRED = "error: login required";
 /** The reply (or, where the protocol has no reply, the last frame) when the database is down. */
 export const STORAGE_UNAVAILABLE = "error: storage unavailable";
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Keyword frames in the command phase. Any other frame is a public post (as in the seed). */
 export const COMMANDS = [
@@ -68,6 +68,8 @@ export class Session {
   readonly #remote: string;
   #phase: Phase = { kind: "username" };
   #username: string | null = null;
+  /** nameKey(#username), computed once: `locked` is checked on every post. */
+  #nameKey = "";
   #loggedIn = false;
 
   constructor(board: Board, remoteAddress: string) {
@@ -93,7 +95,7 @@ export class Session {
     return (
       this.#username !== null &&
       !this.#loggedIn &&
-      this.#board.accounts.isRegistered(this.#username)
+      this.#board.accounts.isRegisteredKey(this.#nameKey)
     );
   }
 
@@ -134,19 +136,21 @@ export class Session {
       case "closed":
         return { frames: [], close: true };
       case "username":
-        return this.#onUsername(text);
+        return this.#onUsername(text, frame);
       case "command":
-        return this.#onCommand(text, frame.length);
+        return this.#onCommand(text, frame);
       case "dm-recipient": {
         const problem =
-          text === null ? "not UTF-8" : usernameProblem(text, this.#board.maxUsernameChars);
-        if (problem) this.#refuse("dm", `recipient: ${problem}`);
+          text === null
+            ? notUtf8(frame, "recipient")
+            : usernameProblem(text, this.#board.maxUsernameChars, "recipient");
+        if (problem) this.#refuse("dm", problem);
         this.#phase = { kind: "dm-text", recipient: problem ? null : text };
         return NOTHING;
       }
       case "dm-text":
         this.#phase = { kind: "command" };
-        return this.#onDmText(phase.recipient, text, frame.length);
+        return this.#onDmText(phase.recipient, text, frame);
       case "password":
         this.#phase = { kind: "command" };
         return this.#onPassword(phase.for, text);
@@ -162,9 +166,11 @@ export class Session {
     this.#phase = { kind: "closed" };
   }
 
-  #onUsername(name: string | null): Reply | Promise<Reply> {
+  #onUsername(name: string | null, frame: Uint8Array): Reply | Promise<Reply> {
     const problem =
-      name === null ? "not UTF-8" : usernameProblem(name, this.#board.maxUsernameChars);
+      name === null
+        ? notUtf8(frame, "username")
+        : usernameProblem(name, this.#board.maxUsernameChars);
     if (problem || name === null) {
       this.#board.log({
         level: "warn",
@@ -177,6 +183,7 @@ export class Session {
       return { frames: [`error: invalid username: ${problem}`], close: true };
     }
     this.#username = name;
+    this.#nameKey = nameKey(name);
     this.#board.join(name);
     this.#phase = { kind: "command" };
     this.#board.log({ level: "info", event: "session.start", user: name, remote: this.#remote });
@@ -229,7 +236,7 @@ export class Session {
     later.resolve(NOTHING);
   }
 
-  #onCommand(text: string | null, bytes: number): Reply | Promise<Reply> | typeof WAIT {
+  #onCommand(text: string | null, frame: Uint8Array): Reply | Promise<Reply> | typeof WAIT {
     const user = this.#username ?? "";
     const board = this.#board;
     switch (text) {
@@ -267,7 +274,7 @@ export class Session {
           : n.then((count) => ({ frames: [String(count)] }));
       }
       default:
-        return this.#onPost(text, bytes);
+        return this.#onPost(text, frame);
     }
   }
 
@@ -277,7 +284,7 @@ export class Session {
     return { frames: [], listing: rowsListing(dms.map((m) => `${m.sender} ${m.body}`)) };
   }
 
-  #onPost(text: string | null, bytes: number): Reply | typeof WAIT {
+  #onPost(text: string | null, frame: Uint8Array): Reply | typeof WAIT {
     const user = this.#username ?? "";
     if (this.locked) {
       this.#board.log({
@@ -289,10 +296,10 @@ export class Session {
       });
       return { frames: [LOGIN_REQUIRED] };
     }
-    const problem =
-      text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes, bytes);
+    // No reply in the seed protocol: a refused post is logged and not stored.
+    const problem = this.#textRefusal(text, frame);
     if (problem || text === null) {
-      this.#refuse("post", problem ?? "", bytes);
+      this.#refuse("post", problem ?? "", frame.length);
       return NOTHING;
     }
     return this.#store({ kind: "post", author: user, body: text });
@@ -301,7 +308,7 @@ export class Session {
   #onDmText(
     recipient: string | null,
     text: string | null,
-    bytes: number,
+    frame: Uint8Array,
   ): Reply | Promise<Reply> | typeof WAIT {
     const user = this.#username ?? "";
     if (this.locked) {
@@ -315,10 +322,9 @@ export class Session {
       return { frames: [LOGIN_REQUIRED] };
     }
     if (recipient === null) return NOTHING; // refused (and logged) at the recipient frame
-    const problem =
-      text === null ? "not UTF-8" : textProblem(text, this.#board.maxTextBytes, bytes);
+    const problem = this.#textRefusal(text, frame);
     if (problem || text === null) {
-      this.#refuse("dm", problem ?? "", bytes);
+      this.#refuse("dm", problem ?? "", frame.length);
       return NOTHING;
     }
     return this.#store({ kind: "dm", sender: user, recipient, body: text });
@@ -420,6 +426,11 @@ export class Session {
     })();
   }
 
+  #textRefusal(text: string | null, frame: Uint8Array): string | null {
+    if (text === null) return notUtf8(frame, "text");
+    return textProblem(text, this.#board.maxTextBytes, frame.length);
+  }
+
   #refuse(what: string, reason: string, bytes?: number): void {
     this.#board.log({
       level: "warn",
@@ -442,10 +453,13 @@ function rowsListing(rows: string[]): Listing {
   return { count: rows.length, pages: [rows] };
 }
 
+/** The frame as text, or null when it is not UTF-8 (refused like any other bad text). */
 function decode(frame: Uint8Array): string | null {
-  try {
-    return strictUtf8.decode(frame);
-  } catch {
-    return null;
-  }
+  const text = decodeUtf8(frame);
+  return typeof text === "string" ? text : null;
+}
+
+/** Names the first bad byte: "username is not valid UTF-8 (byte 0xFF at 3)". */
+function notUtf8(frame: Uint8Array, subject: string): string {
+  return utf8Problem(frame, subject)?.message ?? `${subject} is not valid UTF-8`;
 }

@@ -1,32 +1,27 @@
 // Input rules shared by the server session and the client: usernames, texts, passwords.
+// Names and texts follow @netkit/framing's text policy, the one every netkit service applies.
 
+import { nameProblem, textProblem as policyTextProblem } from "@netkit/framing";
 import { BBS_DEFAULTS } from "./defaults.ts";
 
 const utf8 = new TextEncoder();
-/** Control characters (C0, DEL, C1) and every kind of whitespace, incl. no-break spaces. */
-const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Z}\s]/u;
-const TAB = 0x09;
-const LF = 0x0a;
+/** Posts and DMs may span lines and hold tabs (the seed's texts did); every other control is refused. */
+const TEXT_CONTROLS = "\t\n";
 
-/** In texts, control characters other than tab and newline are refused (CR too: LF ends lines). */
-function hasForbiddenControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== TAB && c !== LF) || c === 0x7f) return true;
-  }
-  return false;
-}
-
-/** Why `name` is not a valid username, or null when it is. */
+/**
+ * Why `name` is not a valid username, or null when it is: framing's name policy (no controls,
+ * bidi controls, whitespace or invisible characters, no private-use or unassigned code points),
+ * then the length. Registered names are compared by `nameKey` (see accounts.ts).
+ */
 export function usernameProblem(
   name: string,
   maxChars: number = BBS_DEFAULTS.maxUsernameChars,
+  subject = "username",
 ): string | null {
   const chars = [...name].length;
-  if (chars === 0) return "username is empty";
-  if (chars > maxChars) return `username longer than ${maxChars} characters`;
-  if (FORBIDDEN_IN_NAME.test(name)) return "username contains a space or control character";
-  return null;
+  if (chars === 0) return `${subject} is empty`;
+  if (chars > maxChars) return `${subject} longer than ${maxChars} characters`;
+  return nameProblem(name, { subject })?.message ?? null;
 }
 
 /** Why `text` may not be stored as a post or DM, or null when it may. */
@@ -38,8 +33,7 @@ export function textProblem(
 ): string | null {
   const bytes = knownBytes ?? utf8.encode(text).length;
   if (bytes > maxBytes) return `text of ${bytes} bytes exceeds ${maxBytes}`;
-  if (hasForbiddenControl(text)) return "text contains a control character";
-  return null;
+  return policyTextProblem(text, { allowControls: TEXT_CONTROLS })?.message ?? null;
 }
 
 /** Why `password` is refused at registration, or null when it is acceptable. */

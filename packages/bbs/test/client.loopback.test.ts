@@ -175,6 +175,27 @@ describe("bbs connect (interactive client through stdin)", () => {
     expect(Object.keys(state)).toContain(`cli-fay@${target}`);
   }, 30_000);
 
+  test("issue 13: the interactive client says why it won't send a text, and shows old stored controls visibly", async () => {
+    // a post stored before the policy, straight into the store
+    await server.store.addPost("legacy", "old \u009b31m red");
+    const { out, code } = await runClient(
+      [`127.0.0.1:${server.port}`, "--user", "cli-ivy"],
+      ["evil \u202egnp.exe", "dm", "b\u200bob", "hi", "bell\u0007", "list", "quit"],
+    );
+    expect(code).toBe(0);
+    expect(out).toContain("not posted: text contains U+202E RIGHT-TO-LEFT OVERRIDE at 5");
+    expect(out).toContain("not sent: recipient contains U+200B ZERO WIDTH SPACE at 1");
+    expect(out).toContain("not posted: text contains U+0007 BELL at 4");
+    expect(out).toContain("legacy: old <U+009B>31m red");
+    expect(out).not.toContain("\u009b");
+    const check = await RawClient.session(server.port, "cli-check");
+    check.send("list");
+    const rows = await check.listing();
+    check.close();
+    expect(rows).toContain("legacy old \u009b31m red"); // stored data is kept as it was
+    expect(rows.some((r) => r.startsWith("cli-ivy"))).toBe(false);
+  }, 30_000);
+
   test("register, then a later session logs in with the password typed at its prompt", async () => {
     const first = await runClient(
       [`127.0.0.1:${server.port}`, "--user", "cli-eve"],

@@ -135,8 +135,11 @@ maybe("PostgreSQL store", () => {
     await sql`INSERT INTO accounts (username, password_hash, created_ms) VALUES ('old', 'h', 0)`;
     const store = await PgStore.open({ url });
     cleanup.push(() => store.close());
-    expect(await postgresSchemaVersion(sql)).toBe(2);
+    expect(await postgresSchemaVersion(sql)).toBe(PG_SCHEMA_VERSION);
     expect(await store.passwordHash("old")).toBe("h");
+    // migration 3 keyed the old account: its look-alikes find it and can't register
+    expect(await store.passwordHash("ＯＬＤ")).toBe("h");
+    expect(await store.addAccount("Old", "h2")).toBe(false);
     const limits = { maxPerName: 1, maxPerAddress: 10, windowMs: 60_000 };
     expect((await store.reserveLogin("old", "10.0.0.1", limits, 1000)).attemptId).toBeGreaterThan(
       0,

@@ -163,9 +163,7 @@ describe("bad input", () => {
     clients.push(c);
     await c.next();
     c.send("has space");
-    expect(await c.next()).toBe(
-      "error: invalid username: username contains a space or control character",
-    );
+    expect(await c.next()).toBe("error: invalid username: username contains U+0020 SPACE at 3");
     expect(await c.waitClosed()).toBe(true);
   });
 

@@ -246,7 +246,9 @@ describe("bad input", () => {
   test("invalid UTF-8 in a username closes the session", async () => {
     const s = new Session(board, "x");
     const reply = await s.handle(Uint8Array.of(0xff, 0xfe));
-    expect(reply.frames).toEqual(["error: invalid username: not UTF-8"]);
+    expect(reply.frames).toEqual([
+      "error: invalid username: username is not valid UTF-8 (byte 0xFF at 0)",
+    ]);
   });
 
   test("posts and DMs over 4 KiB, with control characters or invalid UTF-8 are refused and logged", async () => {

@@ -32,7 +32,7 @@ describe("migrations", () => {
     db.close();
   });
 
-  test("a version 1 file gains the login ledger (version 2); its rows are kept", async () => {
+  test("a version 1 file gains the login ledger (version 2) and name keys (3); its rows are kept", async () => {
     const dir = tempDir();
     dirs.push(dir);
     const path = join(dir.path, "v1.sqlite");
@@ -50,7 +50,7 @@ describe("migrations", () => {
     });
     await store.close();
     const check = new Database(path);
-    expect(schemaVersion(check)).toBe(2);
+    expect(schemaVersion(check)).toBe(3);
     check.close();
   });
 

@@ -3,6 +3,10 @@
 export type ChatErrorCode =
   | "NAME_TAKEN"
   | "NAME_INVALID"
+  /** A line holding a character the text policy refuses (a control, a bidi control). */
+  | "TEXT_INVALID"
+  /** A line that is not valid UTF-8. */
+  | "INVALID_UTF8"
   | "UNKNOWN_COMMAND"
   | "BAD_COMMAND"
   | "NO_SUCH_USER"

@@ -1,16 +1,16 @@
-// Nickname rules: what a valid name is and how two names are compared.
+// Nickname rules: what a valid name is and how two names are compared. The character rules and
+// the comparison are @netkit/framing's text policy, shared by every netkit service.
+import { nameProblem, nameKey as policyNameKey } from "@netkit/framing";
 import { ChatError } from "./errors.ts";
 
 /** Longest accepted name, in characters (code points). */
 export const MAX_NAME_CHARS = 32;
 
-// Whitespace of any script, and control characters (C0, DEL, C1): a name must print as one word.
-const WHITESPACE_OR_CONTROL = /[\s\p{Z}\p{Cc}]/u;
-
 /**
  * Returns a ChatError saying why `name` can't be used, or undefined when it is valid.
- * Besides length, spaces and control characters, `:` is refused (it would make `name: text`
- * ambiguous) and so is a leading `/` (it would look like a command).
+ * Besides length and framing's name policy (no controls, bidi controls, whitespace, invisible,
+ * private-use or unassigned characters), `:` is refused (it would make `name: text` ambiguous)
+ * and so is a leading `/` (it would look like a command).
  */
 export function checkName(name: string): ChatError | undefined {
   const chars = [...name].length;
@@ -21,15 +21,17 @@ export function checkName(name: string): ChatError | undefined {
       `the name has ${chars} characters, at most ${MAX_NAME_CHARS} are allowed`,
     );
   }
-  if (WHITESPACE_OR_CONTROL.test(name)) {
-    return new ChatError("NAME_INVALID", "a name may not contain spaces or control characters");
-  }
+  const problem = nameProblem(name);
+  if (problem) return new ChatError("NAME_INVALID", problem.message);
   if (name.includes(":")) return new ChatError("NAME_INVALID", "a name may not contain ':'");
   if (name.startsWith("/")) return new ChatError("NAME_INVALID", "a name may not start with '/'");
   return undefined;
 }
 
-/** The key two names are compared by: case-insensitive, after Unicode NFC normalization. */
+/**
+ * The key two names are compared by: framing's `nameKey` (NFKC, then case folded), so `Ann`,
+ * `ANN` and fullwidth `Ａｎｎ` are one name in the room.
+ */
 export function nameKey(name: string): string {
-  return name.normalize("NFC").toLowerCase();
+  return policyNameKey(name);
 }

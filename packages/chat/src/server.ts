@@ -167,7 +167,13 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
   const peerName = (c: Conn) => `${c.remoteAddress}:${c.remotePort}`;
 
   // Half a line left when a client disconnects is dropped: never broadcast, never in history.
-  const protocol = lines({ maxLineBytes, oversize: "drop", unterminated: "drop" });
+  // A line that is not UTF-8 is refused with an error line, as the text policy refuses the rest.
+  const protocol = lines({
+    maxLineBytes,
+    oversize: "drop",
+    unterminated: "drop",
+    invalidUtf8: "drop",
+  });
 
   const listener: Listener<string, string> = listen<string, string>({
     hostname: options.hostname ?? CHAT_DEFAULTS.hostname,
@@ -223,7 +229,14 @@ export function serveChat(options: ChatServerOptions = {}): ChatServer {
     },
     onRecoverableError(conn, error) {
       const peer = peers.get(conn);
-      if (!peer || error.code !== "LINE_TOO_LONG") return;
+      if (!peer) return;
+      if (error.code === "INVALID_UTF8") {
+        peer.lastInputMs = performance.now();
+        log({ level: "warn", event: "chat.invalid_utf8", peer: peerName(conn) });
+        peer.session.invalidUtf8(error.message);
+        return;
+      }
+      if (error.code !== "LINE_TOO_LONG") return;
       peer.lastInputMs = performance.now();
       log({ level: "warn", event: "chat.line_too_long", peer: peerName(conn), bytes: error.size });
       peer.session.lineTooLong(maxLineBytes);

@@ -1,6 +1,6 @@
 // One client's side of the chat protocol: the naming phase, then messages and /commands.
 // Pure logic over callbacks: the transport feeds it lines and gives it `send` and `close`.
-import { type Log, silentLog, TokenBucket } from "@netkit/framing";
+import { type Log, silentLog, TokenBucket, textProblem } from "@netkit/framing";
 import { ChatError } from "./errors.ts";
 import { checkName, nameKey } from "./names.ts";
 import type { Member, Room } from "./room.ts";
@@ -62,9 +62,8 @@ export const HELP_LINES = [
   "* Any other line is sent to everyone; start it with // to send a line beginning with /.",
 ];
 
-// Terminal control characters from one client must not reach the others' screens (tab is fine).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+/** Spaces and tabs around a name typed at the prompt; anything else in it is the name's. */
+const PADDING = /^[ \t]+|[ \t]+$/g;
 
 type Phase = "naming" | "chatting" | "closed";
 
@@ -124,7 +123,7 @@ export class ChatSession<P> {
       else this.#error(new ChatError("FLOOD", "too many lines while the server was busy; dropped"));
       return;
     }
-    const line = raw.replace(CONTROL, "");
+    const line = raw;
     if (this.#phase === "chatting" && line.trim() === "") return; // an empty line says nothing
     // The limit covers the naming phase too: refusing names costs as much as relaying messages.
     if (!this.#bucket.take(this.#nowMs())) {
@@ -137,10 +136,24 @@ export class ChatSession<P> {
       );
       return;
     }
-    if (this.#phase === "naming") this.#handleName(line.trim());
+    if (this.#phase === "naming") {
+      this.#handleName(line.replace(PADDING, ""));
+      return;
+    }
+    // Refused, not cleaned: the sender learns what was wrong and where (tab is the one control
+    // a line may hold); nothing of it reaches the others' terminals.
+    const problem = textProblem(line, { subject: "line" });
+    if (problem) this.#error(new ChatError("TEXT_INVALID", `${problem.message}; it was not sent`));
     else if (line.startsWith("//")) this.#say(line.slice(1));
     else if (line.startsWith("/")) this.#command(line);
     else this.#say(line);
+  }
+
+  /** The client sent a line that is not UTF-8 (`message` says where); it was dropped. */
+  invalidUtf8(message: string): void {
+    if (this.#phase === "closed") return;
+    this.#error(new ChatError("INVALID_UTF8", `${message}; it was dropped`));
+    if (this.#phase === "naming" && !this.#waiting) this.#reply(ASK_NAME);
   }
 
   /** The client sent a line longer than the limit; it was dropped, the connection stays. */

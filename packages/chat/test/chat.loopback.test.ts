@@ -73,7 +73,7 @@ describe("chat server over loopback", () => {
     expect(await c.next()).toMatch(/^error NAME_INVALID: the name has 33 characters/);
     await c.next();
     c.send("two words");
-    expect(await c.next()).toMatch(/^error NAME_INVALID: .*spaces/);
+    expect(await c.next()).toMatch(/^error NAME_INVALID: name contains U\+0020 SPACE/);
     await c.next();
     c.send("bob\r"); // CRLF from telnet-like clients
     expect(await c.next()).toMatch(/^\* Welcome, bob! 1 other person is here/);

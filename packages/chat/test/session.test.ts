@@ -54,10 +54,7 @@ describe("naming", () => {
     bob.say("ANN");
     expect(bob.take()).toEqual([`error NAME_TAKEN: the name "ANN" is already in use`, ASK_NAME]);
     bob.say("bob smith");
-    expect(bob.take()).toEqual([
-      "error NAME_INVALID: a name may not contain spaces or control characters",
-      ASK_NAME,
-    ]);
+    expect(bob.take()).toEqual(["error NAME_INVALID: name contains U+0020 SPACE at 3", ASK_NAME]);
     bob.say("b".repeat(33));
     expect(bob.take()[0]).toStartWith("error NAME_INVALID: the name has 33 characters");
     bob.say("bob");
@@ -85,10 +82,13 @@ describe("chatting", () => {
     expect(cy.take()).toEqual(["ann: hello there"]);
   });
 
-  test("control characters are stripped; // sends a line starting with /", () => {
+  test("issue 13: a line with a control is refused, not stripped; tabs pass; // sends a line starting with /", () => {
     const { ann, bob } = trio();
-    ann.say("\u001b[2Jhi\u0007\tthere", "//not a command");
-    expect(bob.take()).toEqual(["ann: [2Jhi\tthere", "ann: /not a command"]);
+    ann.say("\u001b[2Jhi\u0007\tthere", "hi\tthere", "//not a command");
+    expect(bob.take()).toEqual(["ann: hi\tthere", "ann: /not a command"]);
+    expect(ann.take()).toEqual([
+      "error TEXT_INVALID: line contains U+001B ESCAPE at 0; it was not sent",
+    ]);
   });
 
   test("/who lists everyone", () => {

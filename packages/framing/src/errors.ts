@@ -5,6 +5,8 @@ export type FramingErrorCode =
   | "FRAME_TOO_LARGE"
   /** A line grew past the decoder's `maxLineBytes` before its LF arrived. */
   | "LINE_TOO_LONG"
+  /** A line was not valid UTF-8 (with the lines protocol's `invalidUtf8: "drop"`); it was dropped. */
+  | "INVALID_UTF8"
   /** The stream ended inside a frame. */
   | "TRUNCATED_FRAME"
   /** The payload is longer than a 4-byte length prefix can express. */

@@ -1,5 +1,6 @@
 // @netkit/framing: message framing over byte streams, and a connection helper over Bun sockets.
 
+export { describeCodePoint } from "./code-point-names.ts";
 export { type ConnectOptions, connect } from "./connect.ts";
 // Connection helper
 export {
@@ -50,6 +51,20 @@ export {
 } from "./protocol.ts";
 // Rate limits (per peer, per address)
 export { type RateDecision, RateLimiter, TokenBucket } from "./rate-limit.ts";
+// Text policy: what untrusted names and texts may hold, how names compare
+export {
+  decodeUtf8,
+  invalidUtf8Offset,
+  type NameRules,
+  nameKey,
+  nameProblem,
+  showRefused,
+  type TextProblem,
+  type TextProblemCode,
+  type TextRules,
+  textProblem,
+  utf8Problem,
+} from "./text-policy.ts";
 export {
   type ConnectTlsOptions,
   checkTlsCredentials,

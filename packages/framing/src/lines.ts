@@ -1,6 +1,7 @@
 // Line framing: LF-terminated UTF-8 lines with CRLF tolerated, for nc/telnet/socat peers.
 import { DEFAULT_MAX_LINE_BYTES } from "./constants.ts";
 import { FramingError } from "./errors.ts";
+import { decodeUtf8 } from "./text-policy.ts";
 import { decodeText, encodeText } from "./utf8.ts";
 
 const LF = 0x0a;
@@ -20,6 +21,11 @@ export interface LineDecoderOptions {
    * lines the current `push()` returns come before the dropped one, so callers can keep order.
    */
   onOversize?: (error: FramingError, index: number) => void;
+  /**
+   * Makes decoding strict: a line that is not valid UTF-8 is dropped and reported here as
+   * INVALID_UTF8 (with `index` as for onOversize) instead of being delivered with U+FFFD in it.
+   */
+  onInvalidUtf8?: (error: FramingError, index: number) => void;
 }
 
 /**
@@ -31,6 +37,7 @@ export interface LineDecoderOptions {
 export class LineDecoder {
   readonly maxLineBytes: number;
   readonly #onOversize: ((error: FramingError, index: number) => void) | undefined;
+  readonly #onInvalidUtf8: ((error: FramingError, index: number) => void) | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /** True while dropping the rest of an over-long line up to its LF. */
@@ -45,6 +52,7 @@ export class LineDecoder {
     if (!Number.isInteger(max) || max < 1) throw new RangeError("maxLineBytes must be >= 1");
     this.maxLineBytes = max;
     this.#onOversize = options.onOversize;
+    this.#onInvalidUtf8 = options.onInvalidUtf8;
   }
 
   /** Bytes held for a line whose LF has not arrived. */
@@ -94,7 +102,7 @@ export class LineDecoder {
           this.#drop();
         } else {
           this.#pending.push(piece);
-          lines.push(this.#takePending());
+          this.#decodeInto(this.#takePending(), lines);
         }
       }
       start = lf + 1;
@@ -109,7 +117,9 @@ export class LineDecoder {
       return [];
     }
     if (this.#pendingBytes === 0 && this.#pending.length === 0) return [];
-    return [this.#takePending()];
+    const lines: string[] = [];
+    this.#decodeInto(this.#takePending(), lines);
+    return lines;
   }
 
   #emit(bytes: Uint8Array, lines: string[]): void {
@@ -118,7 +128,18 @@ export class LineDecoder {
       this.#report(length);
       return;
     }
-    lines.push(decodeText(bytes.subarray(0, length)));
+    this.#decodeInto(bytes.subarray(0, length), lines);
+  }
+
+  #decodeInto(bytes: Uint8Array, lines: string[]): void {
+    if (!this.#onInvalidUtf8) {
+      lines.push(decodeText(bytes));
+      return;
+    }
+    const text = decodeUtf8(bytes, "line");
+    if (typeof text === "string") lines.push(text);
+    else
+      this.#onInvalidUtf8(new FramingError("INVALID_UTF8", text.message, text.index), lines.length);
   }
 
   #hold(piece: Uint8Array): void {
@@ -143,7 +164,8 @@ export class LineDecoder {
     this.#report(seen);
   }
 
-  #takePending(): string {
+  /** The held line's bytes, without a trailing CR. */
+  #takePending(): Uint8Array {
     let total = 0;
     for (const p of this.#pending) total += p.length;
     const bytes = new Uint8Array(total);
@@ -154,7 +176,7 @@ export class LineDecoder {
     }
     this.#pending = [];
     this.#pendingBytes = 0;
-    return decodeText(bytes.subarray(0, total - (endsWithCr(bytes) ? 1 : 0)));
+    return bytes.subarray(0, total - (endsWithCr(bytes) ? 1 : 0));
   }
 
   #tooLong(length: number): boolean {

@@ -109,6 +109,12 @@ export interface LinesProtocolOptions {
    * answers it) or "drop" it (a chat room must not broadcast half a line). @default "deliver"
    */
   unterminated?: "deliver" | "drop";
+  /**
+   * A line that is not valid UTF-8: "replace" the bad bytes with U+FFFD (the default), or
+   * "drop" the line and report INVALID_UTF8 to the listener's `onRecoverableError`, so the
+   * service can refuse it the way it refuses any other bad text.
+   */
+  invalidUtf8?: "replace" | "drop";
 }
 
 /** LF-terminated UTF-8 lines, CRLF tolerated. */
@@ -119,6 +125,7 @@ export function lines(options: LinesProtocolOptions = {}): Protocol<string, stri
       const decoder = new LineDecoder({
         maxLineBytes: options.maxLineBytes,
         onOversize: options.oversize === "drop" ? context.onRecoverable : undefined,
+        onInvalidUtf8: options.invalidUtf8 === "drop" ? context.onRecoverable : undefined,
       });
       if (options.unterminated !== "drop") return decoder;
       return {

@@ -1,6 +1,7 @@
 // Schema migrations: applied in order, each in its own transaction, recorded in schema_version.
 
 import type { Database } from "bun:sqlite";
+import { nameKey } from "@netkit/framing";
 
 export interface Migration {
   version: number;
@@ -8,8 +9,33 @@ export interface Migration {
   sql: string;
 }
 
+export interface SqliteMigration extends Migration {
+  /** Runs after `sql`, in the same transaction: data work SQL can't do (Unicode NFKC). */
+  after?: (db: Database) => void;
+}
+
+/**
+ * Fills accounts.name_key (migration 3): each account gets its name's key, except that when
+ * older data holds look-alikes (`Bob` and `bob`), only the oldest gets the key; the others keep a
+ * NULL key, so they still log in by their exact spelling but no new look-alike can register.
+ * Returns the rows to set; the callers write them in their own dialect.
+ */
+export function nameKeyBackfill(
+  accounts: readonly { username: string }[],
+): { username: string; key: string }[] {
+  const seen = new Set<string>();
+  const rows: { username: string; key: string }[] = [];
+  for (const { username } of accounts) {
+    const key = nameKey(username);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push({ username, key });
+  }
+  return rows;
+}
+
 /** Append only: never edit a released migration, add the next version instead. */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     description: "posts, direct messages, accounts, DM read marks",
@@ -57,6 +83,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_attempts_by_time ON login_attempts (at_ms);
     `,
   },
+  {
+    version: 3,
+    description: "accounts keyed by their NFKC + case-folded name, so look-alikes can't register",
+    sql: "ALTER TABLE accounts ADD COLUMN name_key TEXT",
+    after(db) {
+      const accounts = db
+        .query<{ username: string }, []>("SELECT username FROM accounts ORDER BY created_ms, rowid")
+        .all();
+      const set = db.query("UPDATE accounts SET name_key = ?1 WHERE username = ?2");
+      for (const row of nameKeyBackfill(accounts)) set.run(row.key, row.username);
+      // Unique, NULLs apart: the look-alikes left without a key don't collide.
+      db.run("CREATE UNIQUE INDEX accounts_by_name_key ON accounts (name_key)");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -73,7 +113,10 @@ export function schemaVersion(db: Database): number {
 }
 
 /** Brings `db` up to the newest schema; returns the versions applied. Refuses a newer file. */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function migrate(
+  db: Database,
+  migrations: readonly SqliteMigration[] = MIGRATIONS,
+): number[] {
   const current = schemaVersion(db);
   const newest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > newest) {
@@ -84,6 +127,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     if (m.version <= current) continue;
     db.transaction(() => {
       db.run(m.sql);
+      m.after?.(db);
       db.run("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", [
         m.version,
         Date.now(),

@@ -3,10 +3,15 @@
 // advisory lock so that instances starting together migrate once.
 
 import type { SQL } from "bun";
-import type { Migration } from "./migrations.ts";
+import { type Migration, nameKeyBackfill } from "./migrations.ts";
+
+export interface PgMigration extends Migration {
+  /** Runs after `sql`, in the same transaction: data work SQL can't do the JS way (NFKC). */
+  after?: (tx: SQL) => Promise<void>;
+}
 
 /** Append only: never edit a released migration, add the next version instead. */
-export const PG_MIGRATIONS: readonly Migration[] = [
+export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     description: "posts, direct messages, accounts, DM read marks",
@@ -53,6 +58,22 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_attempts_by_time ON login_attempts (at_ms);
     `,
   },
+  {
+    version: 3,
+    description: "accounts keyed by their NFKC + case-folded name, so look-alikes can't register",
+    // Computed in JS, not with PostgreSQL's normalize()/lower(): lower() follows the database's
+    // collation, and the key must be the same one the server computes for every new name.
+    sql: "ALTER TABLE accounts ADD COLUMN name_key TEXT",
+    async after(tx) {
+      const accounts = (await tx`SELECT username FROM accounts ORDER BY created_ms, username`) as {
+        username: string;
+      }[];
+      for (const row of nameKeyBackfill(accounts)) {
+        await tx`UPDATE accounts SET name_key = ${row.key} WHERE username = ${row.username}`;
+      }
+      await tx`CREATE UNIQUE INDEX accounts_by_name_key ON accounts (name_key)`;
+    },
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
@@ -66,7 +87,7 @@ export const PG_LOCK_LOGIN = 0x42425303;
 /** Brings the database up to the newest schema; returns the versions applied. Refuses a newer one. */
 export async function migratePostgres(
   sql: SQL,
-  migrations: readonly Migration[] = PG_MIGRATIONS,
+  migrations: readonly PgMigration[] = PG_MIGRATIONS,
 ): Promise<number[]> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_MIGRATE})`;
@@ -81,6 +102,7 @@ export async function migratePostgres(
     for (const m of migrations) {
       if (m.version <= current) continue;
       await tx.unsafe(m.sql);
+      await m.after?.(tx);
       await tx`INSERT INTO bbs_schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
       applied.push(m.version);
     }

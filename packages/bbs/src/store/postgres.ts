@@ -11,6 +11,7 @@
 // Failures: a write whose transaction fails rejects with BbsError("STORAGE_UNAVAILABLE") and is
 // never acknowledged. Bun's client reconnects by itself on the next query once PostgreSQL is back.
 
+import { nameKey } from "@netkit/framing";
 import { SQL } from "bun";
 import { BbsError } from "../errors.ts";
 import { pgLoginSucceeded, reservePgLogin } from "./postgres-logins.ts";
@@ -101,7 +102,8 @@ export class PgStore implements BbsStorage {
   }
 
   async addAccount(username: string, passwordHash: string): Promise<boolean> {
-    return (await this.#enqueue({ kind: "account", username, passwordHash })) === 1;
+    const key = nameKey(username);
+    return (await this.#enqueue({ kind: "account", username, nameKey: key, passwordHash })) === 1;
   }
 
   async markDmsRead(username: string, lastReadId: number): Promise<void> {
@@ -110,7 +112,9 @@ export class PgStore implements BbsStorage {
 
   passwordHash(username: string): Promise<string | null> {
     return this.#read(async (sql) => {
-      const [row] = await sql`SELECT password_hash AS h FROM accounts WHERE username = ${username}`;
+      const key = nameKey(username);
+      const [row] =
+        await sql`SELECT password_hash AS h FROM accounts WHERE name_key = ${key} OR username = ${username} ORDER BY username = ${username} DESC LIMIT 1`;
       return (row?.h as string | undefined) ?? null;
     });
   }
@@ -315,7 +319,7 @@ export class PgStore implements BbsStorage {
         }
         case "account": {
           const r =
-            await tx`INSERT INTO accounts (username, password_hash, created_ms) VALUES (${w.username}, ${w.passwordHash}, ${t}) ON CONFLICT DO NOTHING`;
+            await tx`INSERT INTO accounts (username, name_key, password_hash, created_ms) VALUES (${w.username}, ${w.nameKey}, ${w.passwordHash}, ${t}) ON CONFLICT DO NOTHING`;
           results[i] = r.count;
           break;
         }

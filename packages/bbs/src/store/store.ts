@@ -7,6 +7,7 @@
 import { type Changes, Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { nameKey } from "@netkit/framing";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
 import { SqliteLogins } from "./logins.ts";
@@ -103,8 +104,9 @@ export class BbsStore implements BbsStorage {
     const insertDm = db.query<unknown, [string, string, string, number]>(
       "INSERT INTO dms (sender, recipient, body, created_ms) VALUES (?1, ?2, ?3, ?4)",
     );
-    const insertAccount = db.query<unknown, [string, string, number]>(
-      "INSERT INTO accounts (username, password_hash, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    // Either unique column may conflict (the spelling, or a look-alike's key): nothing stored.
+    const insertAccount = db.query<unknown, [string, string, string, number]>(
+      "INSERT INTO accounts (username, name_key, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
     );
     const upsertRead = db.query<unknown, [string, number]>(
       "INSERT INTO dm_reads (username, last_read_id) VALUES (?1, ?2) ON CONFLICT (username) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)",
@@ -118,7 +120,7 @@ export class BbsStore implements BbsStorage {
         case "dm":
           return Number(insertDm.run(w.sender, w.recipient, w.body, t).lastInsertRowid);
         case "account":
-          return insertAccount.run(w.username, w.passwordHash, t).changes;
+          return insertAccount.run(w.username, w.nameKey, w.passwordHash, t).changes;
         case "dmRead":
           upsertRead.run(w.username, w.lastReadId);
           return w.lastReadId;
@@ -142,7 +144,8 @@ export class BbsStore implements BbsStorage {
 
   /** Creates an account; resolves true once committed, false if the name was taken. */
   async addAccount(username: string, passwordHash: string): Promise<boolean> {
-    return (await this.#enqueue({ kind: "account", username, passwordHash })) === 1;
+    const key = nameKey(username);
+    return (await this.#enqueue({ kind: "account", username, nameKey: key, passwordHash })) === 1;
   }
 
   /** Records that `username` has read its DMs up to `lastReadId` (never moves backwards). */
@@ -160,10 +163,10 @@ export class BbsStore implements BbsStorage {
   passwordHash(username: string): string | null {
     return (
       this.#db
-        .query<{ h: string }, { u: string }>(
-          "SELECT password_hash AS h FROM accounts WHERE username = $u",
+        .query<{ h: string }, { u: string; k: string }>(
+          "SELECT password_hash AS h FROM accounts WHERE name_key = $k OR username = $u ORDER BY username = $u DESC LIMIT 1",
         )
-        .get({ u: username })?.h ?? null
+        .get({ u: username, k: nameKey(username) })?.h ?? null
     );
   }
 

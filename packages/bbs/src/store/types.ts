@@ -59,6 +59,10 @@ export interface BbsStorage {
   addAccount(username: string, passwordHash: string): Promise<boolean>;
   /** Records that `username` has read its DMs up to `lastReadId` (never moves backwards). */
   markDmsRead(username: string, lastReadId: number): Promise<void>;
+  /**
+   * The hash of the account `username` names: the one with its `nameKey` (or, for an account
+   * that lost its key to an older look-alike in migration 3, exactly this spelling).
+   */
   passwordHash(username: string): Awaitable<string | null>;
   accountNames(): Awaitable<string[]>;
   /**
@@ -105,7 +109,8 @@ export interface BbsStorage {
 export type Write =
   | { kind: "post"; author: string; body: string }
   | { kind: "dm"; sender: string; recipient: string; body: string }
-  | { kind: "account"; username: string; passwordHash: string }
+  /** `nameKey` is the username's framing `nameKey`: two names with one key are one account. */
+  | { kind: "account"; username: string; nameKey: string; passwordHash: string }
   | { kind: "dmRead"; username: string; lastReadId: number };
 
 /** A queued write and the promise of its caller, settled after the commit. */

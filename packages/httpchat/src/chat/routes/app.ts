@@ -7,6 +7,7 @@ import { WebChatError } from "../errors.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
 import { crossOriginRefusal } from "./cross-origin.ts";
 import { withSecurityHeaders } from "./security-headers.ts";
+import { postRefusal, readUtf8Body } from "./text-rules.ts";
 
 export const CHAT_LIMITS = {
   /** Unicode code points per message text. */
@@ -138,9 +139,11 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   }
 
   async function postChat(request: Request): Promise<Response> {
+    const body = await readUtf8Body(request);
+    if (typeof body !== "string") return json(400, body);
     let input: unknown;
     try {
-      input = JSON.parse(await request.text());
+      input = JSON.parse(body);
     } catch {
       return json(400, { error: "body is not valid JSON" });
     }
@@ -157,13 +160,14 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     if (name !== undefined && typeof name !== "string") {
       return json(400, { error: "name must be a string" });
     }
-    if (text.includes("\u0000") || name?.includes("\u0000")) {
-      return json(400, { error: "text and name must not contain NUL" });
-    }
-    const cleanName = name?.trim() || "anonymous";
+    // Only spaces and tabs are trimmed: a BOM or NBSP is refused below, not silently dropped.
+    const cleanName = name?.replace(/^[ \t]+|[ \t]+$/g, "") || "anonymous";
     if (codePoints(cleanName) > CHAT_LIMITS.maxNameChars) {
       return json(400, { error: `name is over ${CHAT_LIMITS.maxNameChars} characters` });
     }
+    // The shared text policy (NUL included: neither SQLite nor PostgreSQL text keeps it).
+    const refused = postRefusal(cleanName, text);
+    if (refused) return json(400, refused);
     let message: ChatMessage;
     try {
       message = await store.add(cleanName, text);
