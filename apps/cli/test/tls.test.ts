@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { certificateSubject } from "@netkit/testkit";
 
 const main = join(import.meta.dir, "../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "netkit-cli-tls-"));
@@ -29,11 +30,7 @@ async function startServer(args: string[]) {
   return { proc, port: port!, tlsPort: tlsPort! };
 }
 
-async function subject(port: number): Promise<string> {
-  return Bun.$`echo | openssl s_client -connect 127.0.0.1:${port} 2>/dev/null | grep subject=`
-    .nothrow()
-    .text();
-}
+const subject = (port: number) => certificateSubject(port);
 
 beforeAll(async () => {
   await makeCert("a", "first");

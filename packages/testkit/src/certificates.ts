@@ -33,3 +33,31 @@ export async function makeTestCertificate(
     spki: spki.trim(),
   };
 }
+
+/**
+ * The subject line `openssl s_client` prints for the certificate served on 127.0.0.1:`port`
+ * (e.g. "subject=CN = localhost"), or "" if none came within `timeoutMs`. s_client's stdin stays
+ * open until the subject is printed: `echo | openssl s_client` sometimes hung up on its stdin's
+ * EOF before the handshake was done, and printed nothing.
+ */
+export async function certificateSubject(port: number, timeoutMs = 5000): Promise<string> {
+  const child = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  const timer = setTimeout(() => child.kill(), timeoutMs);
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for await (const chunk of child.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      const line = text.split("\n").find((l) => l.startsWith("subject="));
+      if (line !== undefined) return line;
+    }
+    return "";
+  } finally {
+    clearTimeout(timer);
+    child.kill();
+  }
+}

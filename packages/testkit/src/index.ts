@@ -1,6 +1,10 @@
 // @netkit/testkit: real servers for tests (redis-server, PostgreSQL) on loopback, port helpers,
 // throwaway TLS certificates, raw clients from chosen 127.x source addresses.
-export { makeTestCertificate, type TestCertificate } from "./certificates.ts";
+export {
+  certificateSubject,
+  makeTestCertificate,
+  type TestCertificate,
+} from "./certificates.ts";
 export { freePort, haveTool, waitForPort } from "./ports.ts";
 export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgres.ts";
 export { prng } from "./prng.ts";
