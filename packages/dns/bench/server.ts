@@ -306,6 +306,7 @@ if (import.meta.main && process.argv[2] === "--serve") {
   const server = await startDnsServer({
     zones: [parseZone(readFileSync(file, "utf8"), { file })],
     port: Number(process.argv[4]),
+    rrlPerSecond: 0, // dnsperf sends everything from one address; NSD's RRL is off too
   });
   const stop = async () => {
     await server.stop();

@@ -17,17 +17,22 @@ export function fixtureZones(): Zone[] {
   return [parseZone(readFileSync(FIXTURE_ZONE, "utf8"), { file: FIXTURE_ZONE }), defaultZone()];
 }
 
-/** Sends one datagram and waits up to `timeoutMs` for one reply; null when none came. */
+/**
+ * Sends one datagram and waits up to `timeoutMs` for one reply; null when none came. `from` binds
+ * the client to a loopback source address (another /24 than 127.0.0.1 gets its own RRL bucket).
+ */
 export async function udpExchange(
   port: number,
   bytes: Uint8Array,
   timeoutMs = 1000,
+  from?: string,
 ): Promise<Uint8Array | null> {
   let resolve!: (b: Uint8Array | null) => void;
   const reply = new Promise<Uint8Array | null>((r) => {
     resolve = r;
   });
   const sock = await Bun.udpSocket({
+    ...(from === undefined ? {} : { hostname: from }),
     connect: { hostname: "127.0.0.1", port },
     socket: {
       data(_s, buf) {
@@ -110,14 +115,4 @@ export function framed(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A seeded PRNG (mulberry32) so fuzz failures can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "@netkit/testkit";

@@ -94,9 +94,9 @@ describe("UDP", () => {
     expect(await udpExchange(server.port, response, 200)).toBeNull();
   });
 
-  test("AXFR over UDP says: use TCP", async () => {
+  test("AXFR over UDP is NOTIMP, as NSD answers it (RFC 5936 §4.2: TCP only)", async () => {
     const m = await udpQuery(server.port, "example.test.", RecordType.AXFR);
-    expect([m.truncated, m.answers.length]).toEqual([true, 0]);
+    expect([m.rcode, m.truncated, m.answers.length]).toEqual([Rcode.NOTIMP, false, 0]);
   });
 });
 
@@ -187,21 +187,6 @@ describe("operations", () => {
       await s.stop();
     }
   });
-
-  test("response rate limiting drops answers over N per second per /24", async () => {
-    const s = await startDnsServer({ zones: fixtureZones(), port: 0, rrlPerSecond: 3 });
-    try {
-      let answered = 0;
-      for (let i = 0; i < 8; i++) {
-        if (await udpExchange(s.port, query("www.example.test.", RecordType.A), 150)) answered++;
-      }
-      expect(answered).toBeGreaterThanOrEqual(3);
-      expect(answered).toBeLessThan(8);
-      expect(s.stats().rateLimited).toBeGreaterThan(0);
-    } finally {
-      await s.stop();
-    }
-  });
 });
 
 describe("TCP limits", () => {
@@ -282,8 +267,14 @@ describe("fuzz", () => {
     } finally {
       sock.close();
     }
-    const m = await udpQuery(server.port, "www.example.test.", RecordType.A);
-    expect(m.answers.length).toBe(1);
+    // 750 datagrams from 127.0.0.1 put its /24 over the rate limit: ask from another network.
+    const reply = await udpExchange(
+      server.port,
+      query("www.example.test.", RecordType.A),
+      1000,
+      "127.0.3.1",
+    );
+    expect(decodeMessage(reply as Uint8Array).answers.length).toBe(1);
     const c = await tcpClient(server.port);
     c.send(query("bbs.netkit.test.", RecordType.A));
     await c.waitFor(() => c.messages.length === 1);

@@ -38,7 +38,12 @@ Options:
 ${serverFlagsUsage(D.port, "UDP and TCP; ", 24)}
   --names-port PORT     name service port, 0 = off (default ${D.namesPort})
   --max-udp-size N      largest UDP answer to EDNS clients (default ${D.maxUdpBytes})
-  --rrl N               UDP answers per second per /24, 0 = off (default ${D.rrlPerSecond})
+  --rrl N               response rate limiting: UDP answers per second to one /24 (IPv6
+                        /64), 0 = off (default ${D.rrlPerSecond}, as NSD ships it: a spoofed query makes
+                        an answer up to 33x its size land on the victim; TCP is never limited)
+  --rrl-slip N          over the rate, every Nth answer is sent empty with TC so a real
+                        client retries over TCP, the rest dropped; 0 = drop all (default ${D.rrlSlip})
+  --rrl-size N          networks tracked at once, ~21 bytes each (default ${D.rrlBuckets})
   --axfr-allow LIST     comma-separated addresses allowed to AXFR, or "any"
                         (default ${D.axfrAllow.join(",")})
   --no-watch            don't reload zone files when they change
@@ -74,7 +79,7 @@ function formatStats(s: ServerStats): string {
   const rcodes = Object.entries(s.byRcode)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  return `queries=${s.queries} udp=${s.byTransport.udp} tcp=${s.byTransport.tcp} ${rcodes} truncated=${s.truncated} axfr=${s.axfr} dropped=${s.dropped} rate_limited=${s.rateLimited}`;
+  return `queries=${s.queries} udp=${s.byTransport.udp} tcp=${s.byTransport.tcp} ${rcodes} truncated=${s.truncated} axfr=${s.axfr} dropped=${s.dropped} rate_limited=${s.rateLimited} slipped=${s.slipped}`;
 }
 
 async function serve(args: string[]): Promise<number> {
@@ -85,6 +90,8 @@ async function serve(args: string[]): Promise<number> {
       "names-port": { type: "string" },
       "max-udp-size": { type: "string" },
       rrl: { type: "string" },
+      "rrl-slip": { type: "string" },
+      "rrl-size": { type: "string" },
       "axfr-allow": { type: "string" },
       "tcp-idle-timeout-ms": { type: "string" },
       "tcp-message-timeout-ms": { type: "string" },
@@ -124,6 +131,8 @@ async function serve(args: string[]): Promise<number> {
       zoneFiles: (values.zone ?? []).map(parseZoneFileSpec),
       maxUdpBytes,
       rrlPerSecond: count("rrl", D.rrlPerSecond),
+      rrlSlip: count("rrl-slip", D.rrlSlip),
+      rrlBuckets: count("rrl-size", D.rrlBuckets),
       axfrAllow:
         allow === undefined
           ? undefined

@@ -8,9 +8,9 @@ import {
   HEADER_BYTES,
   MAX_NAME_BYTES,
   Rcode,
+  RecordClass,
   RecordType,
 } from "../constants.ts";
-import { nameKey } from "../zone/name.ts";
 import { answerQuestion, type ZoneSet } from "./answer.ts";
 
 /** Counters a server keeps (printed on SIGUSR1 by the CLI). */
@@ -18,8 +18,10 @@ export interface ServerStats {
   queries: number;
   /** Datagrams or TCP messages dropped without an answer (no readable header, or a response). */
   dropped: number;
-  /** Answers withheld by response rate limiting. */
+  /** UDP answers over the rate limit: dropped, or sent empty with TC (`slipped`). */
   rateLimited: number;
+  /** Of `rateLimited`, the ones sent empty with TC so the client retries over TCP. */
+  slipped: number;
   byRcode: Record<string, number>;
   byTransport: { udp: number; tcp: number };
   truncated: number;
@@ -31,6 +33,7 @@ export function emptyStats(): ServerStats {
     queries: 0,
     dropped: 0,
     rateLimited: 0,
+    slipped: 0,
     byRcode: {},
     byTransport: { udp: 0, tcp: 0 },
     truncated: 0,
@@ -55,6 +58,8 @@ export class ParsedQuery {
   qclass = 0;
   /** The OPT record's fields, if the query had one. */
   edns: { udpPayloadSize: number; version: number; dnssecOk: boolean } | null = null;
+  /** IXFR: the serial of the client's SOA in the authority section (RFC 1995 §3), if there is one. */
+  ixfrSerial: number | undefined = undefined;
   /** Why the query is malformed (FORMERR), if it is. */
   formErr: string | undefined = undefined;
 
@@ -86,6 +91,9 @@ interface Template {
   withoutAdditional: number;
   rcode: number;
 }
+
+/** TSIG's type number (RFC 8945 §4.2): allowed in a query's additional section, not verified here. */
+const TSIG = 250;
 
 /** Bytes of the OPT record we append: root name, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
 const OPT_BYTES = 11;
@@ -150,9 +158,12 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
   at += 4;
   parsed.questionEnd = at;
   if (parsed.opcode !== 0) return parsed; // NOTIMP needs no more
-  if (ancount !== 0 || nscount !== 0)
+  // A query carries no rcode; NSD answers FORMERR to one that does, so do we.
+  if ((parsed.flags & 0xf) !== 0) return parsed.fail("a query with an rcode");
+  // Only IXFR carries a record outside the additional section: the client's SOA (RFC 1995 §3).
+  if (ancount !== 0 || (nscount !== 0 && parsed.qtype !== RecordType.IXFR))
     return parsed.fail("a query with answer or authority records");
-  for (let i = 0; i < arcount; i++) {
+  for (let i = 0; i < nscount + arcount; i++) {
     const start = at;
     // Owner name: labels and at most one final pointer.
     for (;;) {
@@ -174,7 +185,18 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
     const cls = (q[at + 2]! << 8) | q[at + 3]!;
     const rdlength = (q[at + 8]! << 8) | q[at + 9]!;
     if (at + 10 + rdlength > q.length) return parsed.fail("rdata runs past the message");
-    if (type === RecordType.OPT) {
+    if (i < nscount) {
+      // SOA rdata ends in SERIAL and four more 32-bit fields (RFC 1035 §3.3.13): read it from the
+      // end, as NSD does, without parsing the two names before it (two root names at least).
+      if (type === RecordType.SOA && parsed.ixfrSerial === undefined && rdlength >= 22) {
+        const r = at + 10 + rdlength - 20;
+        parsed.ixfrSerial =
+          ((q[r]! << 24) | (q[r + 1]! << 16) | (q[r + 2]! << 8) | q[r + 3]!) >>> 0;
+      }
+    } else if (type !== RecordType.OPT && type !== TSIG) {
+      // A query's additional section holds OPT and TSIG only; NSD answers FORMERR to anything else.
+      return parsed.fail("a record other than OPT or TSIG in the additional section");
+    } else if (type === RecordType.OPT) {
       if (parsed.edns !== null) return parsed.fail("two OPT records");
       if (at !== start + 1) return parsed.fail("an OPT record not at the root");
       parsed.edns = {
@@ -186,6 +208,19 @@ export function parseQuery(q: Uint8Array): ParsedQuery | null {
     at += 10 + rdlength;
   }
   return parsed;
+}
+
+/**
+ * A class we serve nothing in and don't recognise (not IN, CH or ANY): NSD refuses it with the
+ * header alone, and so do we (RFC 1035 §3.2.4).
+ */
+function isForeignClass(qclass: number): boolean {
+  return qclass !== RecordClass.IN && qclass !== RecordClass.CH && qclass !== RecordClass.ANY;
+}
+
+/** RFC 1982 serial arithmetic: is `a` older than `b`? */
+function serialBefore(a: number, b: number): boolean {
+  return a !== b && (b - a) >>> 0 <= 0x80000000;
 }
 
 export interface ResponderOptions {
@@ -241,15 +276,23 @@ export class Responder {
    * returned, valid until the next call: for senders that copy at once (Bun's UDP send does).
    */
   respond(q: Uint8Array, p: ParsedQuery, tcp: boolean, scratch?: Uint8Array): Uint8Array {
-    if (p.formErr !== undefined) return errorResponse(q, p, Rcode.FORMERR);
+    if (p.opcode === 4) {
+      // NOTIFY, as NSD: a broken question FORMERR, a zone of ours REFUSED (we are nobody's
+      // secondary, RFC 1996 §3.10), any other name NXDOMAIN.
+      const rcode =
+        p.formErr !== undefined
+          ? Rcode.FORMERR
+          : this.zones.get(p.name)
+            ? Rcode.REFUSED
+            : Rcode.NXDOMAIN;
+      return errorResponse(q, p, rcode);
+    }
     if (p.opcode !== 0) return errorResponse(q, p, Rcode.NOTIMP);
+    if (p.formErr !== undefined) return errorResponse(q, p, Rcode.FORMERR);
     if (p.edns && p.edns.version !== 0) return errorResponse(q, p, Rcode.BADVERS);
+    if (isForeignClass(p.qclass)) return errorResponse(q, p, Rcode.REFUSED, false);
     const t = this.#template(p);
-    const limit = tcp
-      ? 65535
-      : p.edns
-        ? Math.min(Math.max(p.edns.udpPayloadSize, CLASSIC_UDP_BYTES), this.maxUdpBytes)
-        : CLASSIC_UDP_BYTES;
+    const limit = tcp ? 65535 : this.#udpLimit(p);
     const opt = p.edns ? OPT_BYTES : 0;
     let length = t.bytes.length;
     let truncated = false;
@@ -286,15 +329,45 @@ export class Responder {
     return out;
   }
 
-  /** Messages of a zone transfer (RFC 5936): SOA, the rest, SOA; or a refusal. */
-  transfer(q: Uint8Array, p: ParsedQuery): Uint8Array[] {
+  /** Largest UDP answer to this query: the client's EDNS size within [512, maxUdpBytes], else 512. */
+  #udpLimit(p: ParsedQuery): number {
+    return p.edns
+      ? Math.min(Math.max(p.edns.udpPayloadSize, CLASSIC_UDP_BYTES), this.maxUdpBytes)
+      : CLASSIC_UDP_BYTES;
+  }
+
+  /**
+   * The answer to AXFR or IXFR (a well-formed QUERY), in the order NSD checks: AXFR over UDP is
+   * NOTIMP (RFC 5936 §4.2: TCP only); a name that is no zone's apex NOTAUTH; a client not in
+   * `allowed` REFUSED; IXFR without the client's SOA FORMERR (RFC 1995 §3). IXFR from a client as
+   * new as us gets our SOA alone (RFC 1995 §2); else, with no journal, the full zone (§4), which
+   * over UDP must fit in one message or is replaced by our SOA alone, telling the client to use TCP.
+   */
+  transfer(q: Uint8Array, p: ParsedQuery, tcp: boolean, allowed: boolean): Uint8Array[] {
+    if (p.edns && p.edns.version !== 0) return [errorResponse(q, p, Rcode.BADVERS)];
+    if (isForeignClass(p.qclass)) return [errorResponse(q, p, Rcode.REFUSED, false)];
+    if (!tcp && p.qtype === RecordType.AXFR) return [errorResponse(q, p, Rcode.NOTIMP)];
     const zone = this.zones.get(p.name);
-    if (!zone) {
-      return [
-        errorResponse(q, p, this.zones.find(nameKey(p.name)) ? Rcode.NOTAUTH : Rcode.REFUSED),
-      ];
+    if (!zone) return [errorResponse(q, p, Rcode.NOTAUTH)];
+    if (!allowed) return [errorResponse(q, p, Rcode.REFUSED)];
+    if (p.qtype === RecordType.IXFR) {
+      if (p.ixfrSerial === undefined) return [errorResponse(q, p, Rcode.FORMERR)];
+      const soaOnly = () => this.#transferMessages(q, p, [zone.soa]);
+      if (!serialBefore(p.ixfrSerial, zone.serial)) return soaOnly();
+      if (!tcp) {
+        const full = this.#transferMessages(q, p, [...zone.records, zone.soa]);
+        return full.length === 1 && full[0]!.length <= this.#udpLimit(p) ? full : soaOnly();
+      }
     }
-    const records: ResourceRecord[] = [...zone.records, zone.soa];
+    return this.#transferMessages(q, p, [...zone.records, zone.soa]);
+  }
+
+  /** `records` in as many messages as it takes, each well under the 64 KiB a TCP message allows. */
+  #transferMessages(
+    q: Uint8Array,
+    p: ParsedQuery,
+    records: readonly ResourceRecord[],
+  ): Uint8Array[] {
     const out: Uint8Array[] = [];
     // Each message carries the records that fit comfortably in a 16-bit TCP message.
     let batch: ResourceRecord[] = [];
@@ -347,6 +420,17 @@ function baseMessage(p: ParsedQuery, rcode: number): Message {
 }
 
 /**
+ * The TC reply RRL sends in place of an answer over the rate (slip): the response cut to its
+ * header and question, every count but QDCOUNT zero, TC set. No OPT, as NSD's. In place.
+ */
+export function slipResponse(r: Uint8Array, p: ParsedQuery): Uint8Array {
+  const hasQuestion = r[4] !== 0 || r[5] !== 0;
+  r[2] = r[2]! | 0x02;
+  r.fill(0, 6, 12);
+  return r.subarray(0, hasQuestion ? p.questionEnd : HEADER_BYTES);
+}
+
+/**
  * Writes an OPT record at `at`: our payload size, the extended rcode bits, version 0, and the DO
  * bit copied from the query (RFC 3225 §3).
  */
@@ -371,13 +455,22 @@ function writeOpt(
  * A response carrying only an rcode: the header, the question when it could be read, and an
  * OPT record when the query had one (BADVERS lives in its extended rcode, RFC 6891 §6.1.3).
  */
-export function errorResponse(q: Uint8Array, p: ParsedQuery, rcode: number): Uint8Array {
-  const withQuestion = p.formErr === undefined && p.questionEnd > HEADER_BYTES;
+export function errorResponse(
+  q: Uint8Array,
+  p: ParsedQuery,
+  rcode: number,
+  question = true,
+): Uint8Array {
+  // Another opcode's body may not be a question at all (RFC 6895 §2.2): NSD sends the header alone.
+  const withQuestion =
+    question && p.formErr === undefined && p.opcode === 0 && p.questionEnd > HEADER_BYTES;
   const questionEnd = withQuestion ? p.questionEnd : HEADER_BYTES;
   const edns = p.edns !== null && p.formErr === undefined;
   const out = new Uint8Array(questionEnd + (edns ? OPT_BYTES : 0));
   out.set(q.subarray(0, questionEnd));
-  out[2] = 0x80 | (q[2]! & 0x79); // QR, opcode and RD kept; AA and TC clear
+  // QR, opcode and RD kept; AA and TC clear. Under another opcode NSD echoes every bit (its
+  // meaning is that opcode's), so we do too.
+  out[2] = 0x80 | (q[2]! & (p.opcode === 0 ? 0x79 : 0x7f));
   out[3] = (q[3]! & 0x10) | (rcode & 0xf);
   out[4] = 0;
   out[5] = withQuestion ? 1 : 0;

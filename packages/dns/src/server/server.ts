@@ -12,12 +12,13 @@ import type { Zone } from "../zone/zone.ts";
 import { ZoneSet } from "./answer.ts";
 import {
   emptyStats,
-  errorResponse,
   type ParsedQuery,
   parseQuery,
   Responder,
   type ServerStats,
+  slipResponse,
 } from "./responder.ts";
+import { RateLimiter, RrlAction } from "./rrl.ts";
 
 /** Defaults of startDnsServer (the CLI's --help shows these). */
 export const DNS_SERVER_DEFAULTS = {
@@ -51,8 +52,25 @@ export const DNS_SERVER_DEFAULTS = {
   maxTcpQueuedBytes: 1 << 20,
   /** Who may AXFR: addresses, or "any". */
   axfrAllow: ["127.0.0.1", "::1", "::ffff:127.0.0.1"] as readonly string[],
-  /** UDP answers per second per /24 (IPv6: /56); 0 turns response rate limiting off. */
-  rrlPerSecond: 0,
+  /**
+   * Response rate limiting, on as NSD ships it: UDP answers per second to one /24 (IPv6: /64).
+   * A spoofed query turns us into an amplifier (an answer is up to 19× the query, 33× with EDNS);
+   * 200/s is far above what one network's resolvers ask one authoritative server. 0 = off. TCP is
+   * never limited: its source can't be spoofed.
+   */
+  rrlPerSecond: 200,
+  /**
+   * Over the rate, every `rrlSlip`-th answer goes out empty with TC, the rest are dropped (NSD's
+   * rrl-slip 2): a real client behind a flooded network retries over TCP and gets its answer,
+   * while the victim of spoofing gets half the packets, each no bigger than the query. 0 = drop all.
+   */
+  rrlSlip: 2,
+  /**
+   * Buckets in the RRL table (NSD's rrl-size): one per client network seen in the current second,
+   * 21 bytes each, so 65,536 cost 1.3 MiB whatever the flood. A network beyond that takes over
+   * another's bucket, which can only let answers through, never limit a network under the rate.
+   */
+  rrlBuckets: 65_536,
   /** DNS over TLS (RFC 7858): 853 in production; an unprivileged stand-in here. */
   tlsPort: 10853,
 } as const;
@@ -79,8 +97,12 @@ export interface DnsServerOptions {
   maxTcpQueuedBytes?: number;
   /** @default loopback only */
   axfrAllow?: readonly string[] | "any";
-  /** @default 0 (off) */
+  /** UDP answers per second per /24 (IPv6 /64); 0 = off. @default 200 */
   rrlPerSecond?: number;
+  /** Every N-th answer over the rate is sent empty with TC, the rest dropped; 0 = drop all. @default 2 */
+  rrlSlip?: number;
+  /** Size of the RRL table (memory ≈ 21 bytes each). @default 65536 */
+  rrlBuckets?: number;
   /** Also serve DNS over TLS (RFC 7858) with this PEM certificate and key, on `tls.port` (10853). */
   tls?: TlsCredentials & { port?: number };
   log?: Log;
@@ -108,13 +130,6 @@ function toZoneSet(zones: ZoneSet | Iterable<Zone>): ZoneSet {
   return zones instanceof ZoneSet ? zones : new ZoneSet(zones);
 }
 
-/** The RRL bucket of an address: its /24, or /56 for IPv6. */
-function rrlBucket(address: string): string {
-  if (address.includes(":")) return address.split(":").slice(0, 4).join(":").slice(0, 14);
-  const i = address.lastIndexOf(".");
-  return i < 0 ? address : address.slice(0, i);
-}
-
 /** Starts the server on UDP and TCP at the same port. */
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const log = options.log ?? silentLog;
@@ -127,14 +142,20 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const rrlPerSecond = options.rrlPerSecond ?? DNS_SERVER_DEFAULTS.rrlPerSecond;
   if (!Number.isInteger(rrlPerSecond) || rrlPerSecond < 0)
     throw new RangeError(`bad rrlPerSecond: ${rrlPerSecond}`);
+  const rrl =
+    rrlPerSecond === 0
+      ? null
+      : new RateLimiter({
+          perSecond: rrlPerSecond,
+          slip: options.rrlSlip ?? DNS_SERVER_DEFAULTS.rrlSlip,
+          buckets: options.rrlBuckets ?? DNS_SERVER_DEFAULTS.rrlBuckets,
+        });
   const tcpMessageTimeoutMs =
     options.tcpMessageTimeoutMs ?? DNS_SERVER_DEFAULTS.tcpMessageTimeoutMs;
   if (!Number.isInteger(tcpMessageTimeoutMs) || tcpMessageTimeoutMs < 0)
     throw new RangeError(`bad tcpMessageTimeoutMs: ${tcpMessageTimeoutMs}`);
   let responder = new Responder(toZoneSet(options.zones), { maxUdpBytes });
   const stats = emptyStats();
-  const rrl = new Map<string, number>();
-  let rrlSecond = 0;
 
   // Per-rcode counts by number on the hot path; named when stats() is read.
   const byRcode = new Array<number>(32).fill(0);
@@ -184,10 +205,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       (p.qtype === RecordType.AXFR || p.qtype === RecordType.IXFR)
     ) {
       const allowed = axfrAllow === "any" || axfrAllow.includes(conn.remoteAddress);
-      const messages = allowed ? responder.transfer(q, p) : [errorResponse(q, p, Rcode.REFUSED)];
+      const messages = responder.transfer(q, p, true, allowed);
       for (const m of messages) conn.send(m);
       rcode = rcodeOf(messages[0]!);
-      if (allowed && rcode === Rcode.NOERROR) {
+      if (rcode === Rcode.NOERROR) {
         stats.axfr++;
         log({ event: "axfr", client: conn.remoteAddress, zone: p.name, messages: messages.length });
       }
@@ -236,19 +257,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
             stats.dropped++; // replying to garbage or to responses only amplifies attacks
             return;
           }
-          if (rrlPerSecond > 0) {
-            const now = Math.floor(Date.now() / 1000);
-            if (now !== rrlSecond) {
-              rrl.clear();
-              rrlSecond = now;
-            }
-            const bucket = rrlBucket(address);
-            const n = (rrl.get(bucket) ?? 0) + 1;
-            rrl.set(bucket, n);
-            if (n > rrlPerSecond) {
-              stats.rateLimited++;
-              return;
-            }
+          // Counted before the answer is built, so a dropped one costs no work.
+          const action = rrl === null ? RrlAction.ANSWER : rrl.check(address, Date.now() / 1000);
+          if (action === RrlAction.DROP) {
+            stats.rateLimited++;
+            return;
           }
           let r: Uint8Array;
           if (
@@ -256,11 +269,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
             p.opcode === 0 &&
             (p.qtype === RecordType.AXFR || p.qtype === RecordType.IXFR)
           ) {
-            // Zone transfers need TCP (RFC 5936 §4.2): say so with TC on an empty answer.
-            r = errorResponse(buf, p, Rcode.NOERROR);
-            r[2] = r[2]! | 0x02;
+            const allowed = axfrAllow === "any" || axfrAllow.includes(address);
+            r = responder.transfer(buf, p, false, allowed)[0]!;
           } else {
             r = responder.respond(buf, p, false, udpScratch);
+          }
+          if (action === RrlAction.SLIP) {
+            stats.rateLimited++;
+            stats.slipped++;
+            r = slipResponse(r, p);
           }
           if ((r[2]! & 0x02) !== 0) stats.truncated++;
           sock.send(r, port, address);

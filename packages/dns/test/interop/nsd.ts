@@ -76,8 +76,18 @@ export interface NsdServer {
   stop(): Promise<void>;
 }
 
+export interface NsdOptions {
+  /** Extra `server:` lines, indented (e.g. `  rrl-ratelimit: 0\n`). */
+  server?: string;
+  /** Extra lines for every `zone:` (e.g. `  provide-xfr: 127.0.0.1 NOKEY\n`). */
+  zone?: string;
+}
+
 /** Starts NSD in the foreground (`-d`) and waits until it answers a query for the SOA. */
-export async function startNsd(zones: Record<string, string> = ZONES): Promise<NsdServer> {
+export async function startNsd(
+  zones: Record<string, string> = ZONES,
+  options: NsdOptions = {},
+): Promise<NsdServer> {
   if (!NSD) throw new Error("nsd missing");
   const dir = mkdtempSync(join(tmpdir(), "netkit-nsd-"));
   const port = await freePort();
@@ -95,12 +105,12 @@ export async function startNsd(zones: Record<string, string> = ZONES): Promise<N
   server-count: 1
   verbosity: 1
   chroot: ""
-remote-control:
+${options.server ?? ""}remote-control:
   control-enable: no
 `;
   for (const [name, text] of Object.entries(zones)) {
     writeFileSync(join(dir, `${name}.zone`), text);
-    conf += `zone:\n  name: "${name}"\n  zonefile: "${name}.zone"\n`;
+    conf += `zone:\n  name: "${name}"\n  zonefile: "${name}.zone"\n${options.zone ?? ""}`;
   }
   writeFileSync(join(dir, "nsd.conf"), conf);
   const proc = Bun.spawn([NSD, "-d", "-c", join(dir, "nsd.conf")], {
