@@ -1,5 +1,6 @@
 // Server bench: dnsperf against our server and against NSD serving the same zone file, same query file,
-// each server pinned to core 0 and dnsperf to core 1. `benchServer()` returns the figures for bench.ts.
+// each server pinned to core 0 and dnsperf to core 1, over UDP and then over TCP (`-m tcp`, RFC 7766
+// pipelining on dnsperf's 4 connections). `benchServer()` returns the figures for bench.ts.
 // Run directly with `--serve ZONEFILE` it is the server process the bench starts.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -117,9 +118,10 @@ async function dnsperf(
   serverPid: number,
   seconds = SECONDS,
   maxQps = 0,
+  mode: "udp" | "tcp" = "udp",
 ): Promise<Run> {
   // dnsperf writes its per-query lines to a file: reading them live would take CPU from both cores.
-  const outFile = `${queries}.${port}.out`;
+  const outFile = `${queries}.${port}.${mode}.out`;
   const before = cpuTicks(serverPid);
   const started = performance.now();
   const p = Bun.spawn(
@@ -141,6 +143,8 @@ async function dnsperf(
       "-q",
       "200",
       "-v",
+      "-m",
+      mode,
       ...(maxQps > 0 ? ["-Q", String(maxQps)] : []),
     ],
     { stdout: Bun.file(outFile), stderr: "ignore" },
@@ -210,11 +214,14 @@ export async function benchServer(): Promise<Record<string, number | string>> {
     );
     let our: Run;
     let ourFixed: Run;
+    let ourTcp: Run;
     try {
       await waitForAnswer(ourPort);
       await dnsperf(ourPort, queries, ours.pid, WARMUP_SECONDS, FIXED_QPS); // JIT warm-up, not counted
       ourFixed = await dnsperf(ourPort, queries, ours.pid, 3, FIXED_QPS);
       our = await dnsperf(ourPort, queries, ours.pid);
+      await dnsperf(ourPort, queries, ours.pid, WARMUP_SECONDS, FIXED_QPS, "tcp"); // the TCP path warm too
+      ourTcp = await dnsperf(ourPort, queries, ours.pid, SECONDS, 0, "tcp");
     } finally {
       await stopProcess(ours);
     }
@@ -253,24 +260,29 @@ zone:
     });
     let theirs: Run;
     let theirsFixed: Run;
+    let theirsTcp: Run;
     try {
       await waitForAnswer(nsdPort);
       await dnsperf(nsdPort, queries, nsd.pid, WARMUP_SECONDS, FIXED_QPS); // same treatment for NSD
       theirsFixed = await dnsperf(nsdPort, queries, nsd.pid, 3, FIXED_QPS);
       theirs = await dnsperf(nsdPort, queries, nsd.pid);
+      await dnsperf(nsdPort, queries, nsd.pid, WARMUP_SECONDS, FIXED_QPS, "tcp");
+      theirsTcp = await dnsperf(nsdPort, queries, nsd.pid, SECONDS, 0, "tcp");
     } finally {
       await stopProcess(nsd);
     }
     console.log(
       `dnsperf, UDP, server on core 0, dnsperf on core 1 (-c 4 -q 200), after a ${WARMUP_SECONDS} s warm-up; flat out for ${SECONDS} s:`,
     );
-    console.log("  server   QPS        avg ms   p99 ms   server CPU   QPS/core   lost %");
+    console.log("  server      QPS        avg ms   p99 ms   server CPU   QPS/core   lost %");
     for (const [name, r] of [
       ["netkit", our],
       ["nsd", theirs],
+      ["netkit TCP", ourTcp],
+      ["nsd TCP", theirsTcp],
     ] as const) {
       console.log(
-        `  ${name.padEnd(7)}  ${String(r.qps).padStart(9)}  ${r.avgLatencyMs.toFixed(3).padStart(7)}  ${r.p99LatencyMs.toFixed(3).padStart(7)}  ${`${r.cpuPercent}%`.padStart(10)}  ${String(r.qpsPerCore).padStart(9)}  ${String(r.lostPercent).padStart(6)}`,
+        `  ${name.padEnd(10)}  ${String(r.qps).padStart(9)}  ${r.avgLatencyMs.toFixed(3).padStart(7)}  ${r.p99LatencyMs.toFixed(3).padStart(7)}  ${`${r.cpuPercent}%`.padStart(10)}  ${String(r.qpsPerCore).padStart(9)}  ${String(r.lostPercent).padStart(6)}`,
       );
     }
     console.log(
@@ -294,6 +306,14 @@ zone:
       nsd_cpu_percent_at_fixed_qps: theirsFixed.cpuPercent,
       qps_per_core_ratio_vs_nsd:
         Math.round((our.qpsPerCore / Math.max(theirs.qpsPerCore, 1)) * 100) / 100,
+      server_tcp_qps: ourTcp.qps,
+      server_tcp_p99_latency_ms: ourTcp.p99LatencyMs,
+      server_tcp_qps_per_core: ourTcp.qpsPerCore,
+      nsd_tcp_qps: theirsTcp.qps,
+      nsd_tcp_p99_latency_ms: theirsTcp.p99LatencyMs,
+      nsd_tcp_qps_per_core: theirsTcp.qpsPerCore,
+      tcp_qps_per_core_ratio_vs_nsd:
+        Math.round((ourTcp.qpsPerCore / Math.max(theirsTcp.qpsPerCore, 1)) * 100) / 100,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
