@@ -16,6 +16,8 @@ export interface Listening {
 
 export interface RunningService {
   listening: Listening[];
+  /** Swaps the TLS certificate of its TLS listeners without dropping anyone (`up --tls`). */
+  reloadTls?(credentials: TlsCredentials): void;
   /** Stops accepting, closes peers, flushes storage. */
   stop(): Promise<void>;
 }
@@ -94,7 +96,11 @@ export const services: ServiceEntry[] = [
           port: service.names.port,
         });
       }
-      return { listening, stop: () => service.stop() };
+      return {
+        listening,
+        reloadTls: (credentials) => service.dns.reloadTls(credentials),
+        stop: () => service.stop(),
+      };
     },
   },
   {
@@ -104,7 +110,11 @@ export const services: ServiceEntry[] = [
     async start({ host, log, port, tls }) {
       // The seed's echo service capitalizes (Exercise 1.1); `echo` without --upper does not.
       const server = serveEcho({ hostname: host, port, upper: true, tls, log });
-      return { listening: tcpRows("echo", server), stop: () => server.stop() };
+      return {
+        listening: tcpRows("echo", server),
+        reloadTls: (credentials) => server.reloadTls(credentials),
+        stop: () => server.stop(),
+      };
     },
   },
   {
@@ -119,7 +129,11 @@ export const services: ServiceEntry[] = [
         tls: tls && { ...tls, port: CHAT_DEFAULTS.tlsPort + instance },
         log,
       });
-      return { listening: tcpRows("chat", server), stop: () => server.stop() };
+      return {
+        listening: tcpRows("chat", server),
+        reloadTls: (credentials) => server.reloadTls(credentials),
+        stop: () => server.stop(),
+      };
     },
   },
   {
@@ -137,7 +151,11 @@ export const services: ServiceEntry[] = [
         tls: tls && { ...tls, port: BBS_DEFAULTS.tlsPort + instance },
         log,
       });
-      return { listening: tcpRows("bbs", server), stop: () => server.stop() };
+      return {
+        listening: tcpRows("bbs", server),
+        reloadTls: (credentials) => server.reloadTls(credentials),
+        stop: () => server.stop(),
+      };
     },
   },
   {
@@ -155,7 +173,11 @@ export const services: ServiceEntry[] = [
         tls: tls && { ...tls, port: HTTPCHAT_DEFAULTS.tlsPort + instance },
         log,
       });
-      return { listening: tcpRows("httpchat", server), stop: () => server.stop() };
+      return {
+        listening: tcpRows("httpchat", server),
+        reloadTls: (credentials) => server.reloadTls(credentials),
+        stop: () => server.stop(),
+      };
     },
   },
 ];

@@ -206,7 +206,7 @@ describe("TLS on the command line", () => {
     }
   }, 30_000);
 
-  test("up --tls makes a self-signed certificate once, prints its fingerprint and serves TLS", async () => {
+  test("up --tls makes a self-signed certificate once, prints its fingerprint, serves TLS and reloads a renewed one", async () => {
     const data = file("up-data");
     const proc = Bun.spawn(["bun", main, "up", "--tls", "--data", data, "--log-level", "warn"], {
       stdout: "pipe",
@@ -242,6 +242,19 @@ describe("TLS on the command line", () => {
       expect(joined.stdout.toString()).toContain("Welcome, tls-user!");
       const page = await Bun.$`curl -sS --cacert ${ca} https://localhost:8443/`.text();
       expect(page).toContain("<html");
+      // A renewed certificate (here: another one written over the files) reaches every listener.
+      await Bun.$`cp ${file("b.crt")} ${ca} && cp ${file("b.key")} ${join(data, "tls/localhost.key")}`;
+      proc.kill("SIGHUP");
+      for (const port of [5101, 5102, 10433, 10853, 8443]) {
+        const deadline = Date.now() + 5000;
+        while (!(await subject(port)).includes("CN = second") && Date.now() < deadline) {
+          await Bun.sleep(100);
+        }
+        expect({ port, subject: await subject(port) }).toEqual({
+          port,
+          subject: expect.stringContaining("CN = second"),
+        });
+      }
     } finally {
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(0);

@@ -4,6 +4,7 @@ import { loadTlsCredentials, type TlsCredentials } from "@netkit/framing";
 import {
   type Command,
   formatTable,
+  keepTlsFresh,
   parseCount,
   parseFlags,
   parseLogLevel,
@@ -33,7 +34,8 @@ Options:
   --tls               also start every TLS listener, on the default TLS ports; without
                       --tls-cert/--tls-key a self-signed certificate for localhost and
                       127.0.0.1 is made once in DIR/tls (with openssl) and its SHA-256
-                      fingerprint printed
+                      fingerprint printed; the files are reloaded on SIGHUP or
+                      when they change, without dropping anyone
   --tls-cert FILE     PEM certificate for --tls (with --tls-key)
   --tls-key FILE      PEM private key of --tls-cert`;
 
@@ -79,13 +81,16 @@ export const up: Command = {
       throw new UsageError("--tls-cert needs --tls", usage);
     }
     let tls: TlsCredentials | undefined;
+    let tlsFiles: { certFile: string; keyFile: string } | undefined;
     if (values.tls) {
       const dataDir = values.data ?? "data";
       if (values["tls-cert"] !== undefined && values["tls-key"] !== undefined) {
         tls = await loadTlsCredentials(values["tls-cert"], values["tls-key"]);
+        tlsFiles = { certFile: values["tls-cert"], keyFile: values["tls-key"] };
       } else {
         const own = await selfSignedCertificate(dataDir);
         tls = own;
+        tlsFiles = own;
         console.log(
           `TLS: ${own.created ? "created" : "using"} self-signed ${own.certFile} (localhost, 127.0.0.1)`,
         );
@@ -127,10 +132,22 @@ export const up: Command = {
     const rows = running
       .flatMap((s) => s.listening)
       .map((l) => [l.service, l.protocol, `${l.host}:${l.port}`]);
+    // One renewal reaches every TLS listener; a bad new pair is logged and the old one kept.
+    const stopWatching =
+      tls && tlsFiles
+        ? keepTlsFresh(
+            { ...tls, ...tlsFiles, port: 0 },
+            (credentials) => {
+              for (const service of running) service.reloadTls?.(credentials);
+            },
+            stderrLog(level, "up "),
+          )
+        : undefined;
     console.log(formatTable(["SERVICE", "PROTO", "LISTENING"], rows));
     console.log("Press Ctrl-C to stop.");
     const signal = await stopSignal;
     console.error(`${signal}: stopping`);
+    stopWatching?.();
     await stopAll();
     return 0;
   },
