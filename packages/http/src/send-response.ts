@@ -39,6 +39,8 @@ const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
 const CRLF = Buffer.from("\r\n", "latin1");
 /** Bodies up to this size go out in the same write as the head (one packet); bigger ones after it. */
 const COALESCE_BYTES = 16 * 1024;
+/** Where a head and a small body are put together before their one write (reused, see writeHead). */
+const SCRATCH = Buffer.allocUnsafe(COALESCE_BYTES + 16 * 1024);
 
 /** Runs `next` on the value, at once when it is there, after the promise otherwise. */
 export function then<T, U>(value: MaybeAsync<T>, next: (value: T) => MaybeAsync<U>): MaybeAsync<U> {
@@ -147,7 +149,16 @@ function writeHead(
     if (body === null) return then(sent, (ok) => ok && keepAlive);
     return then(sent, (ok) => ok && then(put(sink, body), (done) => done && keepAlive));
   }
-  const out = Buffer.allocUnsafe(head.length + body.length);
+  const size = head.length + body.length;
+  const { connection } = sink;
+  if (size <= SCRATCH.length && connection.queuedBytes + size <= sink.maxQueuedBytes) {
+    // Written at once (sendBytesNow copies what the kernel does not take), so one buffer serves
+    // every response: no allocation per response.
+    SCRATCH.write(head, 0, "latin1");
+    SCRATCH.set(body, head.length);
+    return !connection.isClosed && connection.sendBytesNow(SCRATCH.subarray(0, size)) && keepAlive;
+  }
+  const out = Buffer.allocUnsafe(size);
   out.write(head, 0, "latin1");
   out.set(body, head.length);
   return then(put(sink, out), (ok) => ok && keepAlive);
