@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { checkPureSubpaths, PURE_SUBPATHS, resolveExport } from "../scripts/check-pure.ts";
 
 const root = join(import.meta.dir, "../../..");
-const libraries = ["framing", "dns", "chat", "bbs", "http", "httpchat"];
+const libraries = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat"];
 
 beforeAll(async () => {
   await Bun.$`node_modules/.bin/turbo run build --env-mode=loose --output-logs=errors-only`
