@@ -7,7 +7,8 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate } from "../src/store/migrations.ts";
+import { migrateSqlite } from "@netkit/store";
+import { MIGRATIONS } from "../src/store/migrations.ts";
 import { BbsStore } from "../src/store/store.ts";
 
 const TXNS = 1000;
@@ -36,7 +37,7 @@ function open(v: Variant, file: string): Database {
   db.run(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);
   db.run("PRAGMA foreign_keys = ON");
   for (const p of v.pragmas ?? []) db.run(`PRAGMA ${p}`);
-  migrate(db);
+  migrateSqlite(db, MIGRATIONS);
   return db;
 }
 

@@ -12,10 +12,11 @@
 // moment of the command, so there is no one to push a "post N exists" to.
 //
 // Redis down: every instance keeps serving its own clients (`who` shows the local sessions only),
-// logs it once, and reconnects with exponential backoff.
+// logs it once per outage, and reconnects with exponential backoff (@netkit/store's RedisPair).
 
 import type { Log } from "@netkit/framing";
-import { RedisClient } from "bun";
+import { RedisPair } from "@netkit/store";
+import type { RedisClient } from "bun";
 
 export const CLUSTER_DEFAULTS = {
   /** Key and channel prefix, so several boards can share one Redis. */
@@ -53,18 +54,12 @@ export interface ClusterOptions {
 export class BbsCluster {
   readonly instanceId: string;
   readonly #o: Required<Omit<ClusterOptions, "log" | "instanceId">> & { log: Log };
-  #pub: RedisClient | null = null;
-  #sub: RedisClient | null = null;
+  readonly #redis: RedisPair;
   #stopped = false;
-  #connecting = false;
-  #backoffMs: number;
-  #retry: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #pushScheduled = false;
   /** Last names read from the other instances (used when a read times out). */
   #remote: string[] = [];
-  /** Ever connected, to log "lost" once per outage. */
-  #wasConnected = false;
 
   constructor(options: ClusterOptions) {
     this.instanceId = options.instanceId ?? crypto.randomUUID();
@@ -81,11 +76,28 @@ export class BbsCluster {
       onRegistered: options.onRegistered,
       onConnected: options.onConnected,
     };
-    this.#backoffMs = this.#o.reconnectMinMs;
+    this.#redis = new RedisPair({
+      url: this.#o.url,
+      reconnectMinMs: this.#o.reconnectMinMs,
+      reconnectMaxMs: this.#o.reconnectMaxMs,
+      prepare: async ({ subscriber }) => {
+        await subscriber.subscribe(this.#channel, (message) => this.#onMessage(message));
+      },
+      onUp: (_, reconnect) => this.#onUp(reconnect),
+      onDown: (error, { wasUp, retryMs }) => {
+        this.#remote = [];
+        this.#o.log({
+          level: "warn",
+          event: wasUp ? "redis.lost" : "redis.unavailable",
+          error: String((error as Error)?.message ?? error),
+          retryMs,
+        });
+      },
+    });
   }
 
   get connected(): boolean {
-    return this.#pub !== null;
+    return this.#redis.connected;
   }
 
   get #channel(): string {
@@ -103,12 +115,12 @@ export class BbsCluster {
   /** First connection attempt; never throws (Redis down at start: keep retrying in background). */
   async start(): Promise<void> {
     this.#heartbeat = setInterval(() => void this.#push(), this.#o.heartbeatMs);
-    await this.#connect();
+    await this.#redis.start();
   }
 
   /** Names online on the other live instances. */
   async remoteNames(): Promise<string[]> {
-    const pub = this.#pub;
+    const pub = this.#redis.publisher;
     if (!pub) return [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<null>((resolve) => {
@@ -137,7 +149,7 @@ export class BbsCluster {
 
   /** Tells the other instances that `name` was registered here. */
   announceRegistered(name: string): void {
-    const pub = this.#pub;
+    const pub = this.#redis.publisher;
     if (!pub) return; // they reload account names when they (re)connect
     pub
       .publish(this.#channel, JSON.stringify({ kind: "account", name, from: this.instanceId }))
@@ -147,8 +159,7 @@ export class BbsCluster {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
-    clearTimeout(this.#retry);
-    const pub = this.#pub;
+    const pub = this.#redis.publisher;
     if (pub) {
       // Leave at once rather than when the TTL runs out.
       await Promise.allSettled([
@@ -156,7 +167,7 @@ export class BbsCluster {
         pub.send("ZREM", [this.#instancesKey, this.instanceId]),
       ]);
     }
-    this.#drop();
+    await this.#redis.stop();
   }
 
   async #readRemote(pub: RedisClient): Promise<string[]> {
@@ -185,7 +196,7 @@ export class BbsCluster {
   }
 
   async #push(): Promise<void> {
-    const pub = this.#pub;
+    const pub = this.#redis.publisher;
     if (!pub || this.#stopped) return;
     const now = Date.now();
     try {
@@ -203,62 +214,19 @@ export class BbsCluster {
         String(now - 10 * this.#o.presenceTtlMs),
       ]);
     } catch (error) {
-      this.#lost(error);
+      this.#redis.lost(error, pub);
     }
   }
 
-  async #connect(): Promise<void> {
-    if (this.#stopped || this.#connecting || this.#pub) return;
-    this.#connecting = true;
-    let pub: RedisClient | null = null;
-    let sub: RedisClient | null = null;
-    try {
-      const opts = { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: 2000 };
-      pub = new RedisClient(this.#o.url, opts);
-      await pub.connect();
-      sub = new RedisClient(this.#o.url, opts);
-      await sub.connect();
-      await sub.subscribe(this.#channel, (message) => this.#onMessage(message));
-      if (this.#stopped) throw new Error("stopped");
-      pub.onclose = (e) => this.#lost(e);
-      sub.onclose = (e) => this.#lost(e);
-      this.#pub = pub;
-      this.#sub = sub;
-      this.#backoffMs = this.#o.reconnectMinMs;
-      this.#o.log({
-        level: "info",
-        event: "redis.connected",
-        instance: this.instanceId,
-        reconnect: this.#wasConnected,
-      });
-      this.#wasConnected = true;
-      await this.#push();
-      // Registrations announced while we were away: reload from the store.
-      await this.#o
-        .onConnected()
-        .catch((error) =>
-          this.#o.log({ level: "warn", event: "redis.catchup.fail", error: String(error) }),
-        );
-    } catch (error) {
-      for (const c of [pub, sub]) {
-        try {
-          c?.close();
-        } catch {
-          // already closed
-        }
-      }
-      if (!this.#stopped) {
-        this.#o.log({
-          level: "warn",
-          event: "redis.unavailable",
-          error: String((error as Error)?.message ?? error),
-          retryMs: this.#backoffMs,
-        });
-        this.#scheduleReconnect();
-      }
-    } finally {
-      this.#connecting = false;
-    }
+  async #onUp(reconnect: boolean): Promise<void> {
+    this.#o.log({ level: "info", event: "redis.connected", instance: this.instanceId, reconnect });
+    await this.#push();
+    // Registrations announced while we were away: reload from the store.
+    await this.#o
+      .onConnected()
+      .catch((error) =>
+        this.#o.log({ level: "warn", event: "redis.catchup.fail", error: String(error) }),
+      );
   }
 
   #onMessage(message: string): void {
@@ -270,43 +238,5 @@ export class BbsCluster {
     } catch {
       // not ours
     }
-  }
-
-  #lost(error: unknown): void {
-    if (!this.#pub || this.#stopped) return;
-    this.#o.log({
-      level: "warn",
-      event: "redis.lost",
-      error: String((error as Error)?.message ?? error),
-      retryMs: this.#backoffMs,
-    });
-    this.#drop();
-    this.#scheduleReconnect();
-  }
-
-  #drop(): void {
-    const pub = this.#pub;
-    const sub = this.#sub;
-    this.#pub = null;
-    this.#sub = null;
-    this.#remote = [];
-    if (pub) {
-      pub.onclose = null;
-      pub.close();
-    }
-    if (sub) {
-      sub.onclose = null;
-      sub.close();
-    }
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#stopped || this.#retry !== undefined) return;
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#o.reconnectMaxMs);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      void this.#connect();
-    }, delay);
   }
 }

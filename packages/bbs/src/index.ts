@@ -38,19 +38,13 @@ export {
   STORAGE_UNAVAILABLE,
 } from "./session.ts";
 // Storage
+// (applied with @netkit/store's migrateSqlite / migratePostgres)
+export { MIGRATIONS, SCHEMA_VERSION } from "./store/migrations.ts";
+export { PgStore, type PgStoreOptions } from "./store/postgres.ts";
 export {
-  MIGRATIONS,
-  type Migration,
-  migrate,
-  SCHEMA_VERSION,
-  schemaVersion,
-} from "./store/migrations.ts";
-export { PgStore, type PgStoreOptions, redactUrl } from "./store/postgres.ts";
-export {
-  migratePostgres,
+  PG_MIGRATE_OPTIONS,
   PG_MIGRATIONS,
   PG_SCHEMA_VERSION,
-  postgresSchemaVersion,
 } from "./store/postgres-migrations.ts";
 export { BbsStore, type StoreOptions } from "./store/store.ts";
 export type {

@@ -4,6 +4,7 @@
 // Needs redis-server and PostgreSQL 15 (Debian: redis-server, postgresql); under CI a missing one
 // fails, locally the file skips loudly.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { migratePostgres, postgresSchemaVersion } from "@netkit/store";
 import {
   havePostgres,
   haveRedis,
@@ -17,11 +18,10 @@ import {
   type BbsServer,
   type BbsServerOptions,
   CLUSTER_DEFAULTS,
-  migratePostgres,
+  PG_MIGRATE_OPTIONS,
   PG_MIGRATIONS,
   PG_SCHEMA_VERSION,
   PgStore,
-  postgresSchemaVersion,
   startBbsServer,
 } from "../src/index.ts";
 import { type ServerProcess, spawnServer } from "./fixtures/server-process.ts";
@@ -121,7 +121,7 @@ maybe("PostgreSQL store", () => {
     const { SQL } = await import("bun");
     const sql = new SQL(url);
     cleanup.push(() => sql.close());
-    expect(await postgresSchemaVersion(sql)).toBe(PG_SCHEMA_VERSION);
+    expect(await postgresSchemaVersion(sql, PG_MIGRATE_OPTIONS)).toBe(PG_SCHEMA_VERSION);
     const [n] = await sql`SELECT count(*)::int AS n FROM bbs_schema_version`;
     expect(n?.n).toBe(PG_MIGRATIONS.length);
   }, 30_000);
@@ -131,11 +131,11 @@ maybe("PostgreSQL store", () => {
     const { SQL } = await import("bun");
     const sql = new SQL(url);
     cleanup.push(() => sql.close());
-    expect(await migratePostgres(sql, PG_MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(await migratePostgres(sql, PG_MIGRATIONS.slice(0, 1), PG_MIGRATE_OPTIONS)).toEqual([1]);
     await sql`INSERT INTO accounts (username, password_hash, created_ms) VALUES ('old', 'h', 0)`;
     const store = await PgStore.open({ url });
     cleanup.push(() => store.close());
-    expect(await postgresSchemaVersion(sql)).toBe(PG_SCHEMA_VERSION);
+    expect(await postgresSchemaVersion(sql, PG_MIGRATE_OPTIONS)).toBe(PG_SCHEMA_VERSION);
     expect(await store.passwordHash("old")).toBe("h");
     // migration 3 keyed the old account: its look-alikes find it and can't register
     expect(await store.passwordHash("ＯＬＤ")).toBe("h");

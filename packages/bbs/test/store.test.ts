@@ -1,8 +1,8 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { BbsStore, MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../src/index.ts";
-import { Settler } from "../src/store/types.ts";
+import { migrateSqlite, Settler, sqliteSchemaVersion } from "@netkit/store";
+import { BbsStore, MIGRATIONS, SCHEMA_VERSION } from "../src/index.ts";
 import { tempDir } from "./helpers.ts";
 
 const dirs: { remove(): void }[] = [];
@@ -13,22 +13,22 @@ afterEach(() => {
 describe("migrations", () => {
   test("an empty database is brought to the newest version, once", () => {
     const db = new Database(":memory:");
-    expect(schemaVersion(db)).toBe(0);
-    expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(migrate(db)).toEqual([]);
+    expect(sqliteSchemaVersion(db)).toBe(0);
+    expect(migrateSqlite(db, MIGRATIONS)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(sqliteSchemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(migrateSqlite(db, MIGRATIONS)).toEqual([]);
     db.close();
   });
 
   test("a later migration is applied on top of an existing file", () => {
     const db = new Database(":memory:");
-    migrate(db);
+    migrateSqlite(db, MIGRATIONS);
     const next = [
       ...MIGRATIONS,
       { version: SCHEMA_VERSION + 1, description: "x", sql: "ALTER TABLE posts ADD COLUMN x INT" },
     ];
-    expect(migrate(db, next)).toEqual([SCHEMA_VERSION + 1]);
-    expect(schemaVersion(db)).toBe(SCHEMA_VERSION + 1);
+    expect(migrateSqlite(db, next)).toEqual([SCHEMA_VERSION + 1]);
+    expect(sqliteSchemaVersion(db)).toBe(SCHEMA_VERSION + 1);
     db.close();
   });
 
@@ -37,7 +37,7 @@ describe("migrations", () => {
     dirs.push(dir);
     const path = join(dir.path, "v1.sqlite");
     const old = new Database(path);
-    expect(migrate(old, MIGRATIONS.slice(0, 1))).toEqual([1]);
+    expect(migrateSqlite(old, MIGRATIONS.slice(0, 1))).toEqual([1]);
     old.run("INSERT INTO accounts (username, password_hash, created_ms) VALUES ('old', 'h', 0)");
     old.close();
     const store = new BbsStore({ path });
@@ -50,15 +50,15 @@ describe("migrations", () => {
     });
     await store.close();
     const check = new Database(path);
-    expect(schemaVersion(check)).toBe(3);
+    expect(sqliteSchemaVersion(check)).toBe(3);
     check.close();
   });
 
   test("a database newer than the code is refused", () => {
     const db = new Database(":memory:");
-    migrate(db);
+    migrateSqlite(db, MIGRATIONS);
     db.run("INSERT INTO schema_version (version, applied_ms) VALUES (999, 0)");
-    expect(() => migrate(db)).toThrow(/newer/);
+    expect(() => migrateSqlite(db, MIGRATIONS)).toThrow(/newer/);
     db.close();
   });
 });

@@ -5,15 +5,8 @@ import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { LogEvent } from "@netkit/framing";
-import {
-  Accounts,
-  BbsStore,
-  Board,
-  MIGRATIONS,
-  migrate,
-  type Reply,
-  Session,
-} from "../src/index.ts";
+import { migrateSqlite } from "@netkit/store";
+import { Accounts, BbsStore, Board, MIGRATIONS, type Reply, Session } from "../src/index.ts";
 import { FAST_ARGON2, tempDir } from "./helpers.ts";
 
 const utf8 = new TextEncoder();
@@ -147,7 +140,7 @@ describe("migration 3 on existing data", () => {
     const path = join(dir.path, "v2.sqlite");
     try {
       const old = new Database(path);
-      expect(migrate(old, MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
+      expect(migrateSqlite(old, MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
       const add = old.query(
         "INSERT INTO accounts (username, password_hash, created_ms) VALUES (?1, ?2, ?3)",
       );

@@ -1,18 +1,9 @@
-// Schema migrations: applied in order, each in its own transaction, recorded in schema_version.
+// The BBS schema on SQLite: applied by @netkit/store's migrateSqlite, each version in its own
+// transaction, recorded in the file's schema_version table.
 
 import type { Database } from "bun:sqlite";
 import { nameKey } from "@netkit/framing";
-
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
-
-export interface SqliteMigration extends Migration {
-  /** Runs after `sql`, in the same transaction: data work SQL can't do (Unicode NFKC). */
-  after?: (db: Database) => void;
-}
+import { type Migration, newestVersion } from "@netkit/store";
 
 /**
  * Fills accounts.name_key (migration 3): each account gets its name's key, except that when
@@ -34,8 +25,8 @@ export function nameKeyBackfill(
   return rows;
 }
 
-/** Append only: never edit a released migration, add the next version instead. */
-export const MIGRATIONS: readonly SqliteMigration[] = [
+/** The BBS schema on SQLite. Append only: never edit a released migration, add the next version. */
+export const MIGRATIONS: readonly Migration<Database>[] = [
   {
     version: 1,
     description: "posts, direct messages, accounts, DM read marks",
@@ -99,41 +90,5 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
-
-/** Current version of `db`'s schema (0 for an empty file). */
-export function schemaVersion(db: Database): number {
-  db.run(
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms INTEGER NOT NULL)",
-  );
-  const row = db
-    .query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_version")
-    .get();
-  return row?.v ?? 0;
-}
-
-/** Brings `db` up to the newest schema; returns the versions applied. Refuses a newer file. */
-export function migrate(
-  db: Database,
-  migrations: readonly SqliteMigration[] = MIGRATIONS,
-): number[] {
-  const current = schemaVersion(db);
-  const newest = migrations[migrations.length - 1]?.version ?? 0;
-  if (current > newest) {
-    throw new Error(`database schema version ${current} is newer than this server (${newest})`);
-  }
-  const applied: number[] = [];
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.run(m.sql);
-      m.after?.(db);
-      db.run("INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)", [
-        m.version,
-        Date.now(),
-      ]);
-    })();
-    applied.push(m.version);
-  }
-  return applied;
-}
+/** The newest BBS schema version on SQLite. */
+export const SCHEMA_VERSION = newestVersion(MIGRATIONS);

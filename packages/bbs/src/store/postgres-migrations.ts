@@ -1,17 +1,13 @@
-// PostgreSQL schema migrations: the same versions as the SQLite ones (migrations.ts), in
-// PostgreSQL's dialect, recorded in a bbs_schema_version table (named per package: the BBS and the web chat may share a database). Applied under an
-// advisory lock so that instances starting together migrate once.
+// The BBS schema on PostgreSQL: the same versions as the SQLite ones (migrations.ts), in
+// PostgreSQL's dialect, applied by @netkit/store's migratePostgres under an advisory lock and
+// recorded in bbs_schema_version (named per package: the BBS and the web chat may share a database).
 
+import { type Migration, newestVersion, type PostgresMigrateOptions } from "@netkit/store";
 import type { SQL } from "bun";
-import { type Migration, nameKeyBackfill } from "./migrations.ts";
+import { nameKeyBackfill } from "./migrations.ts";
 
-export interface PgMigration extends Migration {
-  /** Runs after `sql`, in the same transaction: data work SQL can't do the JS way (NFKC). */
-  after?: (tx: SQL) => Promise<void>;
-}
-
-/** Append only: never edit a released migration, add the next version instead. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [
+/** The BBS schema on PostgreSQL. Append only: never edit a released migration, add the next version. */
+export const PG_MIGRATIONS: readonly Migration<SQL>[] = [
   {
     version: 1,
     description: "posts, direct messages, accounts, DM read marks",
@@ -76,7 +72,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
 ];
 
-export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
+/** The newest BBS schema version on PostgreSQL. */
+export const PG_SCHEMA_VERSION = newestVersion(PG_MIGRATIONS);
 
 /** Advisory lock keys (arbitrary constants, "BBS" + purpose). */
 export const PG_LOCK_MIGRATE = 0x42425301;
@@ -84,36 +81,8 @@ export const PG_LOCK_WRITE = 0x42425302;
 /** Serializes login reservations (check then insert) across instances; see postgres-logins.ts. */
 export const PG_LOCK_LOGIN = 0x42425303;
 
-/** Brings the database up to the newest schema; returns the versions applied. Refuses a newer one. */
-export async function migratePostgres(
-  sql: SQL,
-  migrations: readonly PgMigration[] = PG_MIGRATIONS,
-): Promise<number[]> {
-  return await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_MIGRATE})`;
-    await tx`CREATE TABLE IF NOT EXISTS bbs_schema_version (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL)`;
-    const [row] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM bbs_schema_version`;
-    const current = Number(row?.v ?? 0);
-    const newest = migrations[migrations.length - 1]?.version ?? 0;
-    if (current > newest) {
-      throw new Error(`database schema version ${current} is newer than this server (${newest})`);
-    }
-    const applied: number[] = [];
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      await tx.unsafe(m.sql);
-      await m.after?.(tx);
-      await tx`INSERT INTO bbs_schema_version (version, applied_ms) VALUES (${m.version}, ${Date.now()})`;
-      applied.push(m.version);
-    }
-    return applied;
-  });
-}
-
-/** Current schema version (0 for an empty database). */
-export async function postgresSchemaVersion(sql: SQL): Promise<number> {
-  const [t] = await sql`SELECT to_regclass('bbs_schema_version') IS NOT NULL AS present`;
-  if (!t?.present) return 0;
-  const [row] = await sql`SELECT coalesce(max(version), 0)::int AS v FROM bbs_schema_version`;
-  return Number(row?.v ?? 0);
-}
+/** Where the BBS records its PostgreSQL schema version, for migratePostgres and postgresSchemaVersion. */
+export const PG_MIGRATE_OPTIONS: PostgresMigrateOptions = {
+  table: "bbs_schema_version",
+  lockKey: PG_LOCK_MIGRATE,
+};

@@ -1,31 +1,38 @@
 // PgStore: the BBS storage on PostgreSQL through Bun's built-in SQL client, with group commit.
 //
-// Writes are queued. One commit loop runs at a time: it takes everything queued, commits it in one
-// transaction, resolves each caller, and goes again while writes arrived meanwhile (so the writes
-// of one event-loop turn, and of every turn spent waiting for the previous commit, share one
-// transaction). Each write transaction first takes a transaction-level advisory lock, shared by
-// every instance on the database: ids are drawn from the identity sequences only under that lock,
-// so ids become visible in increasing order and a reader that saw post N will never later find a
-// post < N appear (`since N` never misses anything).
+// Writes go through @netkit/store's GroupCommit: the writes of one event-loop turn, and of every
+// turn spent waiting for the previous commit, share one transaction. Each write transaction first
+// takes a transaction-level advisory lock, shared by every instance on the database: ids are
+// drawn from the identity sequences only under that lock, so ids become visible in increasing
+// order and a reader that saw post N will never later find a post < N appear (`since N` never
+// misses anything).
 //
 // Failures: a write whose transaction fails rejects with BbsError("STORAGE_UNAVAILABLE") and is
-// never acknowledged. Bun's client reconnects by itself on the next query once PostgreSQL is back.
+// never acknowledged; in a failed batch of several writes each is retried alone (one bad write
+// must not fail its neighbours), unless PostgreSQL is unreachable. Bun's client reconnects by
+// itself on the next query once PostgreSQL is back.
 
 import { nameKey } from "@netkit/framing";
-import { SQL } from "bun";
+import {
+  describeFailure,
+  GroupCommit,
+  migratePostgres,
+  openPostgres,
+  redactUrl,
+} from "@netkit/store";
+import type { SQL } from "bun";
 import { BbsError } from "../errors.ts";
 import { pgLoginSucceeded, reservePgLogin } from "./postgres-logins.ts";
-import { migratePostgres, PG_LOCK_WRITE } from "./postgres-migrations.ts";
-import {
-  type BbsStorage,
-  type DirectMessage,
-  type LoginLimits,
-  type LoginReservation,
-  type Pending,
-  type Post,
-  Settler,
-  type StoreStats,
-  type Write,
+import { PG_LOCK_WRITE, PG_MIGRATE_OPTIONS, PG_MIGRATIONS } from "./postgres-migrations.ts";
+import type {
+  BbsStorage,
+  DirectMessage,
+  LoginLimits,
+  LoginReservation,
+  Pending,
+  Post,
+  StoreStats,
+  Write,
 } from "./types.ts";
 
 /** Rows per multi-row INSERT (3 parameters each, PostgreSQL allows 65,535). */
@@ -40,74 +47,71 @@ export interface PgStoreOptions {
   now?: () => number;
 }
 
-type Tx = SQL;
-
-/** A URL for logs: the password replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(invalid URL)";
-  }
-}
-
 function unavailable(error: unknown): BbsError {
   if (error instanceof BbsError) return error;
-  const e = error as { code?: string; message?: string };
-  const err = new BbsError(
-    "STORAGE_UNAVAILABLE",
-    `storage unavailable: ${e.code ?? ""} ${e.message ?? String(error)}`.trim(),
-  );
+  const err = new BbsError("STORAGE_UNAVAILABLE", `storage unavailable: ${describeFailure(error)}`);
   (err as { cause?: unknown }).cause = error;
   return err;
+}
+
+function storeClosed(): BbsError {
+  return new BbsError("STORE_CLOSED", "store is closed");
 }
 
 export class PgStore implements BbsStorage {
   readonly engine = "postgres" as const;
   readonly location: string;
-  readonly stats: StoreStats = { commits: 0, writes: 0, maxBatch: 0 };
+  readonly stats: StoreStats;
   readonly #sql: SQL;
   readonly #now: () => number;
-  #queue: Pending[] = [];
-  #running = false;
-  #closed = false;
-  #idle: (() => void)[] = [];
+  readonly #commits: GroupCommit<Write, number>;
 
   private constructor(sql: SQL, location: string, now: () => number) {
     this.#sql = sql;
     this.location = location;
     this.#now = now;
+    this.#commits = new GroupCommit({
+      commit: (writes) => sql.begin((tx) => this.#applyBatch(tx, writes)),
+      refuse: unavailable,
+      // Unreachable: refuse the whole batch (nothing was committed) rather than retry each write.
+      retryOneByOne: (error) =>
+        !/CONNECTION|CLOSED|TIMEOUT/i.test((error as { code?: string })?.code ?? ""),
+      closedError: storeClosed,
+    });
+    this.stats = this.#commits.stats;
   }
 
   /** Connects and migrates; rejects (STORAGE_UNAVAILABLE) if PostgreSQL cannot be reached. */
   static async open(options: PgStoreOptions): Promise<PgStore> {
-    const sql = new SQL(options.url, { max: options.maxConnections ?? 4 });
+    let sql: SQL;
     try {
-      await migratePostgres(sql);
+      sql = await openPostgres(options.url, {
+        maxConnections: options.maxConnections ?? 4,
+        prepare: (sql) => migratePostgres(sql, PG_MIGRATIONS, PG_MIGRATE_OPTIONS),
+      });
     } catch (error) {
-      await sql.close().catch(() => {});
       throw unavailable(error);
     }
     return new PgStore(sql, redactUrl(options.url), options.now ?? Date.now);
   }
 
   addPost(author: string, body: string): Promise<number> {
-    return this.#enqueue({ kind: "post", author, body });
+    return this.#commits.add({ kind: "post", author, body });
   }
 
   addDm(sender: string, recipient: string, body: string): Promise<number> {
-    return this.#enqueue({ kind: "dm", sender, recipient, body });
+    return this.#commits.add({ kind: "dm", sender, recipient, body });
   }
 
   async addAccount(username: string, passwordHash: string): Promise<boolean> {
     const key = nameKey(username);
-    return (await this.#enqueue({ kind: "account", username, nameKey: key, passwordHash })) === 1;
+    return (
+      (await this.#commits.add({ kind: "account", username, nameKey: key, passwordHash })) === 1
+    );
   }
 
   async markDmsRead(username: string, lastReadId: number): Promise<void> {
-    await this.#enqueue({ kind: "dmRead", username, lastReadId });
+    await this.#commits.add({ kind: "dmRead", username, lastReadId });
   }
 
   passwordHash(username: string): Promise<string | null> {
@@ -204,19 +208,17 @@ export class PgStore implements BbsStorage {
   }
 
   flush(): Promise<void> {
-    if (this.#queue.length === 0 && !this.#running) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#commits.flush();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.flush();
-    this.#closed = true;
+    if (this.#commits.closed) return;
+    await this.#commits.close();
     await this.#sql.close();
   }
 
   async #read<T>(f: (sql: SQL) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new BbsError("STORE_CLOSED", "store is closed");
+    if (this.#commits.closed) throw storeClosed();
     try {
       return await f(this.#sql);
     } catch (error) {
@@ -226,83 +228,22 @@ export class PgStore implements BbsStorage {
 
   /** Queues a write without a promise: `pending.resolve` (or `reject`) runs after its commit. */
   submit(pending: Pending): void {
-    if (this.#closed) {
-      // Never settle inside submit(): callers rely on "later", not "maybe now".
-      queueMicrotask(() => pending.reject(new BbsError("STORE_CLOSED", "store is closed")));
-      return;
-    }
-    this.#queue.push(pending);
-    if (!this.#running) {
-      this.#running = true;
-      // setImmediate: after every session that is ready this turn has queued its write.
-      setImmediate(() => void this.#commitLoop());
-    }
-  }
-
-  #enqueue(write: Write): Promise<number> {
-    return new Promise((resolve, reject) => this.submit({ write, resolve, reject }));
-  }
-
-  async #commitLoop(): Promise<void> {
-    const settle = new Settler();
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      let results: number[] | null = null;
-      let failure: unknown;
-      try {
-        results = await this.#sql.begin((tx) => this.#applyBatch(tx, batch));
-      } catch (error) {
-        failure = error;
-      }
-      if (results) {
-        this.stats.commits += 1;
-        this.stats.writes += batch.length;
-        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-        for (let i = 0; i < batch.length; i++) settle.resolve(batch[i] as Pending, results[i] ?? 0);
-      } else {
-        const code = (failure as { code?: string }).code ?? "";
-        if (batch.length === 1 || /CONNECTION|CLOSED|TIMEOUT/i.test(code)) {
-          // PostgreSQL is unreachable: refuse the whole batch (nothing was committed).
-          const refused = unavailable(failure);
-          for (const p of batch) settle.reject(p, refused);
-        } else {
-          // One bad write must not fail its neighbours: retry each in its own transaction.
-          for (const p of batch) {
-            let r: number[];
-            try {
-              r = await this.#sql.begin((tx) => this.#applyBatch(tx, [p]));
-            } catch (e) {
-              settle.reject(p, unavailable(e));
-              continue;
-            }
-            this.stats.commits += 1;
-            this.stats.writes += 1;
-            settle.resolve(p, r[0] ?? 0);
-          }
-        }
-      }
-    }
-    this.#running = false;
-    const idle = this.#idle;
-    this.#idle = [];
-    for (const f of idle) f();
-    settle.done();
+    this.#commits.submit(pending);
   }
 
   /** Applies a batch in order under the write lock; runs of posts go in multi-row INSERTs. */
-  async #applyBatch(tx: Tx, batch: Pending[]): Promise<number[]> {
+  async #applyBatch(tx: SQL, batch: Write[]): Promise<number[]> {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_WRITE})`;
     const t = this.#now();
     const results: number[] = new Array(batch.length);
     let i = 0;
     while (i < batch.length) {
-      const w = (batch[i] as Pending).write;
+      const w = batch[i] as Write;
       if (w.kind === "post") {
         let j = i;
-        while (j < batch.length && j - i < POSTS_PER_INSERT && batch[j]?.write.kind === "post") j++;
+        while (j < batch.length && j - i < POSTS_PER_INSERT && batch[j]?.kind === "post") j++;
         const rows = batch.slice(i, j).map((p) => {
-          const post = p.write as { author: string; body: string };
+          const post = p as { author: string; body: string };
           return { author: post.author, body: post.body, created_ms: t };
         });
         const ids = await tx`INSERT INTO posts ${tx(rows)} RETURNING id`.values();

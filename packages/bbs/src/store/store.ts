@@ -8,20 +8,20 @@ import { type Changes, Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { nameKey } from "@netkit/framing";
+import { migrateSqlite, Settler } from "@netkit/store";
 import { BBS_DEFAULTS, type SynchronousMode } from "../defaults.ts";
 import { BbsError } from "../errors.ts";
 import { SqliteLogins } from "./logins.ts";
-import { migrate } from "./migrations.ts";
-import {
-  type BbsStorage,
-  type DirectMessage,
-  type LoginLimits,
-  type LoginReservation,
-  type Pending,
-  type Post,
-  Settler,
-  type StoreStats,
-  type Write,
+import { MIGRATIONS } from "./migrations.ts";
+import type {
+  BbsStorage,
+  DirectMessage,
+  LoginLimits,
+  LoginReservation,
+  Pending,
+  Post,
+  StoreStats,
+  Write,
 } from "./types.ts";
 
 export type { DirectMessage, Post, StoreStats } from "./types.ts";
@@ -93,7 +93,7 @@ export class BbsStore implements BbsStorage {
     this.#idleCheckpointCommits =
       options.idleCheckpointCommits ?? BBS_DEFAULTS.idleCheckpointCommits;
     this.#db.run("PRAGMA foreign_keys = ON");
-    migrate(this.#db);
+    migrateSqlite(this.#db, MIGRATIONS);
     this.#logins = new SqliteLogins(this.#db);
 
     const db = this.#db;

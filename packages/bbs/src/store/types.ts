@@ -2,6 +2,8 @@
 // in postgres.ts). Writes resolve only after the transaction holding them committed. Reads may be
 // synchronous (SQLite, in-process) or asynchronous (PostgreSQL): callers always `await` them.
 
+import type { PendingWrite } from "@netkit/store";
+
 export type Awaitable<T> = T | Promise<T>;
 
 export interface Post {
@@ -114,44 +116,4 @@ export type Write =
   | { kind: "dmRead"; username: string; lastReadId: number };
 
 /** A queued write and the promise of its caller, settled after the commit. */
-export interface Pending {
-  write: Write;
-  resolve(result: number): void;
-  reject(error: Error): void;
-}
-
-/**
- * Settles queued writes after a commit. Callbacks run the next command of their session at once,
- * so one that throws must not leave the rest of the batch waiting: every caller is settled, then
- * the first error is thrown.
- */
-export class Settler {
-  #error: unknown;
-  #failed = false;
-
-  resolve(p: Pending, result: number): void {
-    try {
-      p.resolve(result);
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  reject(p: Pending, reason: Error): void {
-    try {
-      p.reject(reason);
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  done(): void {
-    if (this.#failed) throw this.#error;
-  }
-
-  #fail(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#error = error;
-  }
-}
+export type Pending = PendingWrite<Write, number>;
