@@ -11,9 +11,11 @@
 // - /who: each instance keeps a hash of its members (same TTL) and a sorted set of live
 //   instances; /msg to someone elsewhere goes through the stream, addressed to the name key.
 // - Redis down: local fan-out continues; what local members say is queued (bounded) and
-//   published when Redis is back; reconnection with exponential backoff; logged once per outage.
+//   published when Redis is back; reconnection with exponential backoff; logged once per outage
+//   (the connection pair and its backoff are @netkit/store's RedisPair).
 import { type Log, silentLog } from "@netkit/framing";
-import { RedisClient } from "bun";
+import { RedisPair } from "@netkit/store";
+import type { RedisClient } from "bun";
 import { ChatError } from "./errors.ts";
 import { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
 import type { HistoryEntry, Room, RoomEvent } from "./room.ts";
@@ -135,27 +137,17 @@ function fieldMap(fields: string[]): Map<string, string> {
  */
 export class RedisRoomLink<P> implements RoomCluster {
   readonly instanceId: string;
-  readonly #url: string;
   readonly #prefix: string;
   readonly #stream: string;
   readonly #ttlMs: number;
   readonly #maxLen: string;
   readonly #maxOutbox: number;
-  readonly #backoffMin: number;
-  readonly #backoffMax: number;
   readonly #log: Log;
+  /** Commands and XADD on `publisher`, XREAD BLOCK on `subscriber`; a reply from an older pair is stale. */
+  readonly #redis: RedisPair;
   #room: Room<P> | undefined;
-  #cmd: RedisClient | undefined;
-  #reader: RedisClient | undefined;
-  /** Connection generation: callbacks from an older connection are ignored. */
-  #gen = 0;
-  #up = false;
   #stopped = false;
-  #everConnected = false;
-  #downLogged = false;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #backoffMs: number;
   #lastId = "0-0";
   #seq = 0;
   readonly #outbox: OutboxEntry[] = [];
@@ -167,7 +159,6 @@ export class RedisRoomLink<P> implements RoomCluster {
   readonly stats = { published: 0, received: 0, duplicatesSkipped: 0, outages: 0, dropped: 0 };
 
   constructor(options: RedisLinkOptions) {
-    this.#url = options.url;
     const room = options.room ?? REDIS_DEFAULTS.room;
     this.#prefix = `netkit:chat:${room}:`;
     this.#stream = `${this.#prefix}stream`;
@@ -179,27 +170,44 @@ export class RedisRoomLink<P> implements RoomCluster {
     }
     this.#maxLen = String(options.streamMaxLen ?? REDIS_DEFAULTS.streamMaxLen);
     this.#maxOutbox = options.maxOutbox ?? REDIS_DEFAULTS.maxOutbox;
-    this.#backoffMin = options.reconnectMinMs ?? REDIS_DEFAULTS.reconnectMinMs;
-    this.#backoffMax = options.reconnectMaxMs ?? REDIS_DEFAULTS.reconnectMaxMs;
-    this.#backoffMs = this.#backoffMin;
     this.#log = options.log ?? silentLog;
+    this.#redis = new RedisPair({
+      url: options.url,
+      reconnectMinMs: options.reconnectMinMs ?? REDIS_DEFAULTS.reconnectMinMs,
+      reconnectMaxMs: options.reconnectMaxMs ?? REDIS_DEFAULTS.reconnectMaxMs,
+      connectTimeoutMs: COMMAND_TIMEOUT_MS,
+      // First connection: history from the stream; after an outage: what was missed, in order.
+      prepare: ({ publisher, subscriber }, reconnect) =>
+        reconnect ? this.#catchUp(subscriber) : this.#loadHistory(publisher),
+      onUp: ({ subscriber }, reconnect) => this.#onUp(subscriber, reconnect),
+      onDown: (error, { wasUp }) => {
+        if (wasUp) this.stats.outages++;
+        this.#inflight = 0; // re-sent on the next connection (deduplicated by the readers)
+        this.#log({
+          level: "warn",
+          event: "chat.redis_down",
+          error: error instanceof Error ? error.message : String(error ?? "closed"),
+          note: "serving local clients only; reconnecting with backoff",
+        });
+      },
+    });
   }
 
   /** Whether Redis is reachable right now. */
   get connected(): boolean {
-    return this.#up;
+    return this.#redis.connected;
   }
 
   /** Starts connecting (in the background: the room works locally until Redis answers). */
   attach(room: Room<P>): void {
     this.#room = room;
-    void this.#connect();
+    void this.#redis.start();
     this.#heartbeat = setInterval(() => void this.#beat(), Math.floor(this.#ttlMs / 3));
   }
 
   /** Resolves once connected (and caught up), or rejects after timeoutMs. */
   waitConnected(timeoutMs = 10_000): Promise<void> {
-    if (this.#up) return Promise.resolve();
+    if (this.#redis.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`Redis not connected within ${timeoutMs} ms`)),
@@ -245,8 +253,8 @@ export class RedisRoomLink<P> implements RoomCluster {
   // RoomCluster -------------------------------------------------------------------------------
 
   async claim(name: string): Promise<ChatError | undefined> {
-    const cmd = this.#cmd;
-    if (!this.#up || !cmd) return undefined; // reconciled by the heartbeat after reconnecting
+    const cmd = this.#redis.publisher;
+    if (!cmd) return undefined; // reconciled by the heartbeat after reconnecting
     const key = nameKey(name);
     let reply: unknown;
     try {
@@ -268,8 +276,8 @@ export class RedisRoomLink<P> implements RoomCluster {
   }
 
   release(name: string): void {
-    const cmd = this.#cmd;
-    if (!this.#up || !cmd) return; // the name expires, and the heartbeat no longer renews it
+    const cmd = this.#redis.publisher;
+    if (!cmd) return; // the name expires, and the heartbeat no longer renews it
     const key = nameKey(name);
     cmd
       .send("EVAL", [
@@ -284,8 +292,8 @@ export class RedisRoomLink<P> implements RoomCluster {
   }
 
   async whisper(from: string, to: string, text: string): Promise<string> {
-    const cmd = this.#cmd;
-    if (!this.#up || !cmd) {
+    const cmd = this.#redis.publisher;
+    if (!cmd) {
       throw new ChatError(
         "NO_SUCH_USER",
         `no one called "${to}" is on this server (the others can't be reached right now)`,
@@ -307,8 +315,8 @@ export class RedisRoomLink<P> implements RoomCluster {
   }
 
   async who(local: string[]): Promise<{ names: string[]; partial: boolean }> {
-    const cmd = this.#cmd;
-    if (!this.#up || !cmd) return { names: local, partial: true };
+    const cmd = this.#redis.publisher;
+    if (!cmd) return { names: local, partial: true };
     try {
       const others = (await this.#ask(cmd, "EVAL", [
         WHO_LUA,
@@ -325,110 +333,31 @@ export class RedisRoomLink<P> implements RoomCluster {
   /** Publishes what is queued (bounded wait), releases this instance's names, disconnects. */
   async stop(flushTimeoutMs = 1000): Promise<void> {
     clearInterval(this.#heartbeat);
-    clearTimeout(this.#reconnectTimer);
     const deadline = performance.now() + flushTimeoutMs;
-    while (this.#up && this.#outbox.length > 0 && performance.now() < deadline) {
+    while (this.#redis.connected && this.#outbox.length > 0 && performance.now() < deadline) {
       await Bun.sleep(5);
     }
-    const cmd = this.#cmd;
-    if (this.#up && cmd) {
+    const cmd = this.#redis.publisher;
+    if (cmd) {
       try {
         await cmd.send("ZREM", [`${this.#prefix}instances`, this.instanceId]);
         await cmd.send("DEL", [`${this.#prefix}members:${this.instanceId}`]);
       } catch {}
     }
     this.#stopped = true;
-    this.#disconnect();
+    await this.#redis.stop();
   }
 
-  // Connection management ---------------------------------------------------------------------
-
-  #disconnect(): void {
-    this.#gen++;
-    this.#up = false;
-    this.#inflight = 0;
-    const cmd = this.#cmd;
-    const reader = this.#reader;
-    this.#cmd = undefined;
-    this.#reader = undefined;
-    for (const c of [cmd, reader]) {
-      if (!c) continue;
-      c.onclose = null;
-      try {
-        c.close();
-      } catch {}
-    }
-  }
-
-  /** A connection failed: note it (logged once per outage), then retry with backoff. */
-  #lost(gen: number, error?: unknown): void {
-    if (gen !== this.#gen || this.#stopped) return;
-    if (this.#up) this.stats.outages++;
-    this.#disconnect();
-    this.#noteDown(error);
-    this.#scheduleReconnect();
-  }
-
-  /** Logs that Redis is unreachable, once per outage (and once if it never answered yet). */
-  #noteDown(error: unknown): void {
-    if (this.#downLogged) return;
-    this.#downLogged = true;
+  /** Connected (and caught up): reclaim the local names, publish what queued up, read live. */
+  async #onUp(reader: RedisClient, reconnect: boolean): Promise<void> {
     this.#log({
-      level: "warn",
-      event: "chat.redis_down",
-      error: error instanceof Error ? error.message : String(error ?? "closed"),
-      note: "serving local clients only; reconnecting with backoff",
-    });
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#stopped) return;
-    clearTimeout(this.#reconnectTimer);
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMax, this.#backoffMs * 2);
-    this.#reconnectTimer = setTimeout(() => void this.#connect(), delay);
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#stopped) return;
-    const gen = ++this.#gen;
-    const options = {
-      autoReconnect: false,
-      enableOfflineQueue: false,
-      connectionTimeout: 2000,
-    };
-    const cmd = new RedisClient(this.#url, options);
-    const reader = new RedisClient(this.#url, options);
-    cmd.onclose = (error) => this.#lost(gen, error);
-    reader.onclose = (error) => this.#lost(gen, error);
-    this.#cmd = cmd;
-    this.#reader = reader;
-    try {
-      await Promise.all([cmd.connect(), reader.connect()]);
-      if (gen !== this.#gen) return;
-      if (!this.#everConnected) await this.#loadHistory(cmd);
-      else await this.#catchUp(reader, gen);
-      if (gen !== this.#gen) return;
-    } catch (error) {
-      if (gen !== this.#gen) return;
-      this.#noteDown(error);
-      this.#disconnect();
-      this.#scheduleReconnect();
-      return;
-    }
-    this.#up = true;
-    this.#downLogged = false;
-    this.#backoffMs = this.#backoffMin;
-    const first = !this.#everConnected;
-    this.#everConnected = true;
-    this.#log({
-      event: first ? "chat.redis_connected" : "chat.redis_up",
+      event: reconnect ? "chat.redis_up" : "chat.redis_connected",
       instance: this.instanceId,
       queued: this.#outbox.length,
     });
     await this.#beat(); // (re)claims every local name; conflicts are reconciled
     this.#flush();
-    void this.#readLoop(reader, gen);
+    void this.#readLoop(reader);
     for (const wake of this.#upWaiters.splice(0)) wake();
   }
 
@@ -454,7 +383,7 @@ export class RedisRoomLink<P> implements RoomCluster {
   }
 
   /** After reconnecting: everything after the last id seen, before going live. */
-  async #catchUp(reader: RedisClient, gen: number): Promise<void> {
+  async #catchUp(reader: RedisClient): Promise<void> {
     for (;;) {
       const reply = await reader.send("XREAD", [
         "COUNT",
@@ -463,15 +392,15 @@ export class RedisRoomLink<P> implements RoomCluster {
         this.#stream,
         this.#lastId,
       ]);
-      if (gen !== this.#gen) return;
+      if (this.#stopped) return;
       const entries = streamEntries(reply);
       this.#deliver(entries);
       if (entries.length < 1000) return;
     }
   }
 
-  async #readLoop(reader: RedisClient, gen: number): Promise<void> {
-    while (gen === this.#gen && !this.#stopped) {
+  async #readLoop(reader: RedisClient): Promise<void> {
+    while (this.#redis.subscriber === reader && !this.#stopped) {
       let reply: unknown;
       try {
         reply = await reader.send("XREAD", [
@@ -484,10 +413,10 @@ export class RedisRoomLink<P> implements RoomCluster {
           this.#lastId,
         ]);
       } catch (error) {
-        this.#lost(gen, error);
+        this.#redis.lost(error, reader);
         return;
       }
-      if (gen !== this.#gen) return;
+      if (this.#redis.subscriber !== reader) return;
       this.#deliver(streamEntries(reply));
     }
   }
@@ -522,24 +451,23 @@ export class RedisRoomLink<P> implements RoomCluster {
       }
     }
     this.#outbox.push({ fields: ["o", this.instanceId, "s", String(++this.#seq), ...fields] });
-    if (this.#up) this.#flush();
+    this.#flush();
   }
 
   /** Writes every queued entry not yet written on this connection (pipelined, in order). */
   #flush(): void {
-    const cmd = this.#cmd;
-    if (!this.#up || !cmd) return;
-    const gen = this.#gen;
+    const cmd = this.#redis.publisher;
+    if (!cmd) return;
     while (this.#inflight < this.#outbox.length) {
       const entry = this.#outbox[this.#inflight++]!;
       cmd.send("XADD", [this.#stream, "MAXLEN", "~", this.#maxLen, "*", ...entry.fields]).then(
         () => {
-          if (gen !== this.#gen) return; // re-sent on the next connection (deduplicated)
+          if (this.#redis.publisher !== cmd) return; // re-sent on the next connection (deduplicated)
           this.#outbox.shift();
           this.#inflight--;
           this.stats.published++;
         },
-        (error: unknown) => this.#lost(gen, error),
+        (error: unknown) => this.#redis.lost(error, cmd),
       );
     }
   }
@@ -547,17 +475,16 @@ export class RedisRoomLink<P> implements RoomCluster {
   // Names -------------------------------------------------------------------------------------
 
   async #beat(): Promise<void> {
-    const cmd = this.#cmd;
+    const cmd = this.#redis.publisher;
     const room = this.#room;
-    if (!this.#up || !cmd || !room) return;
-    const gen = this.#gen;
+    if (!cmd || !room) return;
     const args = [HEARTBEAT_LUA, "0", this.#prefix, this.instanceId, String(this.#ttlMs)];
     for (const name of room.names()) args.push(nameKey(name), name);
     let lost: string[];
     try {
       lost = ((await cmd.send("EVAL", args)) as string[] | null) ?? [];
     } catch (error) {
-      this.#lost(gen, error);
+      this.#redis.lost(error, cmd);
       return;
     }
     for (const key of lost) await this.#reconcile(key);
@@ -571,7 +498,7 @@ export class RedisRoomLink<P> implements RoomCluster {
   async #reconcile(key: string): Promise<void> {
     const room = this.#room;
     const member = room?.find(key);
-    const cmd = this.#cmd;
+    const cmd = this.#redis.publisher;
     if (!room || !member || !cmd) return;
     const oldName = member.name;
     for (let n = 2; n < 100; n++) {
