@@ -17,10 +17,9 @@ export {
   openChatServer,
   startChatServer,
 } from "./chat/start.ts";
+// (applied with @netkit/store's migrateSqlite / migratePostgres)
 export {
-  type Migration,
-  migratePostgres,
-  migrateSqlite,
+  POSTGRES_MIGRATE_OPTIONS,
   POSTGRES_MIGRATIONS,
   SQLITE_MIGRATIONS,
 } from "./chat/store/migrations.ts";
@@ -28,7 +27,6 @@ export {
   POSTGRES_STORE_DEFAULTS,
   PostgresMessageStore,
   type PostgresStoreOptions,
-  redactUrl,
 } from "./chat/store/postgres.ts";
 export { MessageStore } from "./chat/store/sqlite.ts";
 export type { ChatMessage, ChatStorage } from "./chat/store/types.ts";

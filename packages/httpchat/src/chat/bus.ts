@@ -6,10 +6,11 @@
 // have, so a lost or duplicated announcement can only cost latency, never a message. While Redis
 // is down, long polls fall back to the periodic store check (see routes/app.ts).
 //
-// Redis down: logged once per outage, reconnect with exponential backoff; announcements made
-// meanwhile are dropped (the other instances' periodic check covers them).
+// Redis down: logged once per outage, reconnect with exponential backoff (@netkit/store's
+// RedisPair); announcements made meanwhile are dropped (the other instances' periodic check
+// covers them).
 import type { Log } from "@netkit/framing";
-import { RedisClient } from "bun";
+import { RedisPair } from "@netkit/store";
 
 export const BUS_DEFAULTS = {
   /** Channel name; several chats can share one Redis with different channels. */
@@ -35,48 +36,53 @@ export interface MessageBusOptions {
 }
 
 export class MessageBus {
-  readonly #url: string;
   readonly #channel: string;
-  readonly #minMs: number;
-  readonly #maxMs: number;
-  readonly #timeoutMs: number;
-  readonly #log: Log;
-  readonly #onMessage: (id: number) => void;
-  readonly #onConnected: () => void;
-  #pub: RedisClient | null = null;
-  #sub: RedisClient | null = null;
-  #stopped = false;
-  #connecting = false;
-  #backoffMs: number;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #wasConnected = false;
+  readonly #redis: RedisPair;
   /** Highest id announced but not yet published (announcements of one turn are merged). */
   #pendingId = 0;
 
   constructor(options: MessageBusOptions) {
-    this.#url = options.url;
-    this.#channel = options.channel ?? BUS_DEFAULTS.channel;
-    this.#minMs = options.reconnectMinMs ?? BUS_DEFAULTS.reconnectMinMs;
-    this.#maxMs = options.reconnectMaxMs ?? BUS_DEFAULTS.reconnectMaxMs;
-    this.#timeoutMs = options.connectTimeoutMs ?? BUS_DEFAULTS.connectTimeoutMs;
-    this.#log = options.log ?? (() => {});
-    this.#onMessage = options.onMessage;
-    this.#onConnected = options.onConnected ?? (() => {});
-    this.#backoffMs = this.#minMs;
+    const channel = options.channel ?? BUS_DEFAULTS.channel;
+    const log = options.log ?? (() => {});
+    const onMessage = options.onMessage;
+    const onConnected = options.onConnected ?? (() => {});
+    this.#channel = channel;
+    this.#redis = new RedisPair({
+      url: options.url,
+      reconnectMinMs: options.reconnectMinMs ?? BUS_DEFAULTS.reconnectMinMs,
+      reconnectMaxMs: options.reconnectMaxMs ?? BUS_DEFAULTS.reconnectMaxMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? BUS_DEFAULTS.connectTimeoutMs,
+      prepare: async ({ subscriber }) => {
+        await subscriber.subscribe(channel, (message) => {
+          const id = Number(message);
+          if (Number.isSafeInteger(id) && id > 0) onMessage(id);
+        });
+      },
+      onUp: (_, reconnect) => {
+        log({ level: "info", event: "redis.connected", reconnect });
+        onConnected();
+      },
+      onDown: (error, { wasUp }) =>
+        log({
+          level: "warn",
+          event: wasUp ? "redis.lost" : "redis.unavailable",
+          error: String((error as Error)?.message ?? error),
+        }),
+    });
   }
 
   get connected(): boolean {
-    return this.#pub !== null;
+    return this.#redis.connected;
   }
 
   /** First connection attempt; never throws (Redis down at start: keeps retrying). */
   async start(): Promise<void> {
-    await this.#connect();
+    await this.#redis.start();
   }
 
   /** Announces that message `id` is committed; announcements of one turn go out as one PUBLISH. */
   announce(id: number): void {
-    if (!this.#pub) return;
+    if (!this.#redis.connected) return;
     if (this.#pendingId > 0) {
       this.#pendingId = Math.max(this.#pendingId, id);
       return;
@@ -85,102 +91,12 @@ export class MessageBus {
     setImmediate(() => {
       const top = this.#pendingId;
       this.#pendingId = 0;
-      this.#pub?.publish(this.#channel, String(top)).catch((error) => this.#lost(error));
+      const pub = this.#redis.publisher;
+      pub?.publish(this.#channel, String(top)).catch((error) => this.#redis.lost(error, pub));
     });
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#retry);
-    this.#drop();
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#stopped || this.#connecting || this.#pub) return;
-    this.#connecting = true;
-    let pub: RedisClient | null = null;
-    let sub: RedisClient | null = null;
-    try {
-      const opts = {
-        autoReconnect: false,
-        enableOfflineQueue: false,
-        connectionTimeout: this.#timeoutMs,
-      };
-      pub = new RedisClient(this.#url, opts);
-      await pub.connect();
-      sub = new RedisClient(this.#url, opts);
-      await sub.connect();
-      await sub.subscribe(this.#channel, (message) => {
-        const id = Number(message);
-        if (Number.isSafeInteger(id) && id > 0) this.#onMessage(id);
-      });
-      if (this.#stopped) throw new Error("stopped");
-      pub.onclose = (e) => this.#lost(e);
-      sub.onclose = (e) => this.#lost(e);
-      this.#pub = pub;
-      this.#sub = sub;
-      this.#backoffMs = this.#minMs;
-      this.#log({ level: "info", event: "redis.connected", reconnect: this.#wasConnected });
-      this.#wasConnected = true;
-      this.#onConnected();
-    } catch (error) {
-      for (const c of [pub, sub]) {
-        try {
-          c?.close();
-        } catch {
-          // already closed
-        }
-      }
-      if (!this.#stopped) {
-        // Logged once per outage: the first failed attempt; retries are quiet.
-        if (this.#backoffMs === this.#minMs) {
-          this.#log({
-            level: "warn",
-            event: "redis.unavailable",
-            error: String((error as Error)?.message ?? error),
-          });
-        }
-        this.#scheduleReconnect();
-      }
-    } finally {
-      this.#connecting = false;
-    }
-  }
-
-  #lost(error: unknown): void {
-    if (!this.#pub || this.#stopped) return;
-    this.#log({
-      level: "warn",
-      event: "redis.lost",
-      error: String((error as Error)?.message ?? error),
-    });
-    this.#drop();
-    this.#scheduleReconnect();
-  }
-
-  #drop(): void {
-    const pub = this.#pub;
-    const sub = this.#sub;
-    this.#pub = null;
-    this.#sub = null;
-    for (const c of [pub, sub]) {
-      if (!c) continue;
-      c.onclose = null;
-      try {
-        c.close();
-      } catch {
-        // already closed
-      }
-    }
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#stopped || this.#retry !== undefined) return;
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxMs);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      void this.#connect();
-    }, delay);
+    await this.#redis.stop();
   }
 }

@@ -1,9 +1,8 @@
 // Chat message storage on PostgreSQL through Bun's built-in SQL client, shared by every instance.
 //
-// Group commit: POSTs are queued; one commit loop takes everything queued, commits it in one
-// transaction (one multi-row INSERT), then resolves each caller, and goes again while more arrived
-// meanwhile. So the POSTs of one event-loop turn, and of every turn spent waiting for the previous
-// commit, share one round trip and one WAL flush. A caller is answered only after COMMIT returned.
+// Group commit (@netkit/store's GroupCommit): the POSTs of one event-loop turn, and of every turn
+// spent waiting for the previous commit, share one transaction (one multi-row INSERT), so one
+// round trip and one WAL flush. A caller is answered only after COMMIT returned.
 //
 // Visibility order: each write transaction first takes a transaction-level advisory lock shared by
 // every instance, and ids are drawn from the identity sequence only under it. So ids become visible
@@ -12,9 +11,17 @@
 //
 // Failures: a batch whose transaction fails is refused whole (STORAGE_UNAVAILABLE, nothing
 // acknowledged). Bun's client reconnects by itself on the next query once PostgreSQL is back.
-import { SQL } from "bun";
+import {
+  describeFailure,
+  GroupCommit,
+  type GroupCommitStats,
+  migratePostgres,
+  openPostgres,
+  redactUrl,
+} from "@netkit/store";
+import type { SQL } from "bun";
 import { WebChatError } from "../errors.ts";
-import { migratePostgres, PG_LOCK_WRITE } from "./migrations.ts";
+import { PG_LOCK_WRITE, POSTGRES_MIGRATE_OPTIONS, POSTGRES_MIGRATIONS } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
 export const POSTGRES_STORE_DEFAULTS = {
@@ -35,35 +42,26 @@ export interface PostgresStoreOptions {
   connectionTimeoutS?: number;
 }
 
-interface Pending {
+/** A message waiting for the next group commit. */
+interface Draft {
   name: string;
   text: string;
   time: string;
-  resolve(message: ChatMessage): void;
-  reject(error: Error): void;
-}
-
-/** A URL for logs: the password replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(invalid URL)";
-  }
 }
 
 function unavailable(error: unknown): WebChatError {
   if (error instanceof WebChatError) return error;
-  const e = error as { code?: string; message?: string };
   const err = new WebChatError(
     "STORAGE_UNAVAILABLE",
-    `storage unavailable: ${e?.code ?? ""} ${e?.message ?? String(error)}`.trim(),
+    `storage unavailable: ${describeFailure(error)}`,
     503,
   );
   (err as { cause?: unknown }).cause = error;
   return err;
+}
+
+function storeClosed(): WebChatError {
+  return new WebChatError("STORE_CLOSED", "store is closed", 503);
 }
 
 function toMessage(row: [string, string, string, Date]): ChatMessage {
@@ -75,44 +73,40 @@ export class PostgresMessageStore implements ChatStorage {
   readonly shared = true;
   readonly location: string;
   /** Commits and the largest batch, for tests and the bench. */
-  readonly stats = { commits: 0, messages: 0, maxBatch: 0 };
+  readonly stats: GroupCommitStats;
   readonly #sql: SQL;
-  #queue: Pending[] = [];
-  #running = false;
-  #closed = false;
-  #idle: (() => void)[] = [];
+  readonly #commits: GroupCommit<Draft, ChatMessage>;
 
   private constructor(sql: SQL, location: string) {
     this.#sql = sql;
     this.location = location;
+    // A failed batch is refused whole: nothing of it is acknowledged.
+    this.#commits = new GroupCommit({
+      commit: (drafts) => sql.begin((tx) => this.#insertBatch(tx, drafts)),
+      refuse: unavailable,
+      closedError: storeClosed,
+    });
+    this.stats = this.#commits.stats;
   }
 
   /** Connects and migrates; rejects with STORAGE_UNAVAILABLE if PostgreSQL cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresMessageStore> {
-    const sql = new SQL(options.url, {
-      max: options.maxConnections ?? POSTGRES_STORE_DEFAULTS.maxConnections,
-      connectionTimeout: options.connectionTimeoutS ?? POSTGRES_STORE_DEFAULTS.connectionTimeoutS,
-    });
+    let sql: SQL;
     try {
-      await migratePostgres(sql);
+      sql = await openPostgres(options.url, {
+        maxConnections: options.maxConnections ?? POSTGRES_STORE_DEFAULTS.maxConnections,
+        connectionTimeoutS:
+          options.connectionTimeoutS ?? POSTGRES_STORE_DEFAULTS.connectionTimeoutS,
+        prepare: (sql) => migratePostgres(sql, POSTGRES_MIGRATIONS, POSTGRES_MIGRATE_OPTIONS),
+      });
     } catch (error) {
-      await sql.close().catch(() => {});
       throw unavailable(error);
     }
     return new PostgresMessageStore(sql, redactUrl(options.url));
   }
 
   add(name: string, text: string): Promise<ChatMessage> {
-    if (this.#closed)
-      return Promise.reject(new WebChatError("STORE_CLOSED", "store is closed", 503));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ name, text, time: new Date().toISOString(), resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
-        // setImmediate: every request parsed this turn has queued its message first.
-        setImmediate(() => void this.#commitLoop());
-      }
-    });
+    return this.#commits.add({ name, text, time: new Date().toISOString() });
   }
 
   since(since: number, limit: number): Promise<ChatMessage[]> {
@@ -136,14 +130,13 @@ export class PostgresMessageStore implements ChatStorage {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#commits.closed) return;
+    await this.#commits.close();
     await this.#sql.close();
   }
 
   async #read<T>(f: (sql: SQL) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new WebChatError("STORE_CLOSED", "store is closed", 503);
+    if (this.#commits.closed) throw storeClosed();
     try {
       return await f(this.#sql);
     } catch (error) {
@@ -151,33 +144,8 @@ export class PostgresMessageStore implements ChatStorage {
     }
   }
 
-  async #commitLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      let messages: ChatMessage[];
-      try {
-        messages = await this.#sql.begin((tx) => this.#insertBatch(tx, batch));
-      } catch (error) {
-        // Nothing of this transaction is acknowledged. (If the connection broke during COMMIT,
-        // the rows may exist although the callers were refused: never the other way round.)
-        const refused = unavailable(error);
-        for (const p of batch) p.reject(refused);
-        continue;
-      }
-      this.stats.commits += 1;
-      this.stats.messages += batch.length;
-      this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-      for (let i = 0; i < batch.length; i++) batch[i]?.resolve(messages[i] as ChatMessage);
-    }
-    this.#running = false;
-    const idle = this.#idle;
-    this.#idle = [];
-    for (const f of idle) f();
-  }
-
   /** Inserts the batch in order under the write lock; returns the stored messages in batch order. */
-  async #insertBatch(tx: SQL, batch: Pending[]): Promise<ChatMessage[]> {
+  async #insertBatch(tx: SQL, batch: Draft[]): Promise<ChatMessage[]> {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_WRITE})`;
     const out: ChatMessage[] = [];
     const step = POSTGRES_STORE_DEFAULTS.rowsPerInsert;
@@ -188,7 +156,7 @@ export class PostgresMessageStore implements ChatStorage {
       // Identity values are drawn in VALUES order: sorted ids pair with the rows in order.
       const sorted = ids.map((r) => Number(r[0])).sort((a, b) => a - b);
       for (let k = 0; k < chunk.length; k++) {
-        const p = chunk[k] as Pending;
+        const p = chunk[k] as Draft;
         out.push({ id: sorted[k] as number, name: p.name, text: p.text, time: p.time });
       }
     }

@@ -3,8 +3,9 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { migrateSqlite } from "@netkit/store";
 import { WebChatError } from "../errors.ts";
-import { migrateSqlite } from "./migrations.ts";
+import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
 export class MessageStore implements ChatStorage {
@@ -25,7 +26,7 @@ export class MessageStore implements ChatStorage {
     this.#db.run("PRAGMA journal_mode = WAL");
     this.#db.run("PRAGMA synchronous = NORMAL");
     this.#db.run("PRAGMA busy_timeout = 5000");
-    migrateSqlite(this.#db);
+    migrateSqlite(this.#db, SQLITE_MIGRATIONS);
     this.#insert = this.#db.prepare<ChatMessage, { name: string; text: string; time: string }>(
       "INSERT INTO messages (name, text, time) VALUES ($name, $text, $time) RETURNING id, name, text, time",
     );
