@@ -1,10 +1,10 @@
 // What `up` starts: one entry per service, each a thin call into its package on its default port.
 import { join } from "node:path";
 import { BBS_DEFAULTS, startBbsServer } from "@netkit/bbs";
-import { CHAT_DEFAULTS, ECHO_DEFAULTS, serveChat, serveEcho } from "@netkit/chat";
+import { CHAT_DEFAULTS, ECHO_DEFAULTS, startChatServer, startEchoServer } from "@netkit/chat";
 import { DNS_SERVICE_DEFAULTS, startDnsService } from "@netkit/dns";
 import type { Log, TlsCredentials } from "@netkit/framing";
-import { HTTPCHAT_DEFAULTS, openChatServer } from "@netkit/httpchat";
+import { HTTPCHAT_DEFAULTS, startWebChatServer } from "@netkit/httpchat";
 
 /** One socket a running service listens on, for the table `up` prints. */
 export interface Listening {
@@ -109,7 +109,7 @@ export const services: ServiceEntry[] = [
     defaultPorts: [ECHO_DEFAULTS.port],
     async start({ host, log, port, tls }) {
       // The seed's echo service capitalizes (Exercise 1.1); `echo` without --upper does not.
-      const server = serveEcho({ hostname: host, port, upper: true, tls, log });
+      const server = await startEchoServer({ hostname: host, port, upper: true, tls, log });
       return {
         listening: tcpRows("echo", server),
         reloadTls: (credentials) => server.reloadTls(credentials),
@@ -122,7 +122,7 @@ export const services: ServiceEntry[] = [
     scalable: true,
     defaultPorts: [CHAT_DEFAULTS.port],
     async start({ host, log, redisUrl, port, instance, tls }) {
-      const server = serveChat({
+      const server = await startChatServer({
         hostname: host,
         port,
         redis: redisUrl,
@@ -163,7 +163,7 @@ export const services: ServiceEntry[] = [
     scalable: true,
     defaultPorts: [HTTPCHAT_DEFAULTS.port],
     async start({ host, log, dataDir, redisUrl, postgresUrl, port, instance, tls }) {
-      const server = await openChatServer({
+      const server = await startWebChatServer({
         hostname: host,
         port,
         dbPath: join(dataDir, "httpchat.sqlite"),

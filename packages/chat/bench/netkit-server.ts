@@ -1,9 +1,9 @@
 // The netkit chat server as the bench runs it: flood limit off, per-address cap raised.
 // CHAT_REDIS_URL (+ CHAT_REDIS_ROOM) makes it one instance of a room shared through Redis.
-import { serveChat } from "../src/server.ts";
+import { startChatServer } from "../src/server.ts";
 
 const redisUrl = process.env.CHAT_REDIS_URL;
-const server = serveChat({
+const server = await startChatServer({
   port: 0,
   floodBurst: 0,
   maxConnectionsPerAddress: 100_000,

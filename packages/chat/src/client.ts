@@ -4,6 +4,7 @@
 import { clearLine, createInterface, cursorTo } from "node:readline";
 import { type ConnectTlsOptions, connect, lines } from "@netkit/framing";
 
+/** Options of `runChatClient`; each one left out takes its value from `CHAT_CLIENT_DEFAULTS`. */
 export interface ChatClientOptions {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -25,16 +26,17 @@ export interface ChatClientOptions {
   tls?: ConnectTlsOptions;
 }
 
-export const CLIENT_DEFAULTS = {
+/** What `runChatClient` and `parseChatTarget` use for a value left out. */
+export const CHAT_CLIENT_DEFAULTS = {
   hostname: "127.0.0.1",
   port: 5002,
   connectTimeoutMs: 10_000,
 } as const;
 
 /** Parses `HOST`, `HOST:PORT`, `:PORT` or `[v6]:PORT`. */
-export function parseTarget(
+export function parseChatTarget(
   target: string | undefined,
-  defaults: { hostname: string; port: number } = CLIENT_DEFAULTS,
+  defaults: { hostname: string; port: number } = CHAT_CLIENT_DEFAULTS,
 ): { hostname: string; port: number } {
   if (!target) return { hostname: defaults.hostname, port: defaults.port };
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(target);
@@ -57,8 +59,8 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<nu
   const output = options.output ?? process.stdout;
   const errors = options.errors ?? process.stderr;
   const interactive = options.interactive ?? Boolean(input.isTTY && output.isTTY);
-  const hostname = options.hostname ?? CLIENT_DEFAULTS.hostname;
-  const port = options.port ?? CLIENT_DEFAULTS.port;
+  const hostname = options.hostname ?? CHAT_CLIENT_DEFAULTS.hostname;
+  const port = options.port ?? CHAT_CLIENT_DEFAULTS.port;
 
   let rl: ReturnType<typeof createInterface> | undefined;
   const print = (line: string) => {
@@ -78,7 +80,7 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<nu
       hostname,
       port,
       protocol: lines(),
-      connectTimeoutMs: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? CHAT_CLIENT_DEFAULTS.connectTimeoutMs,
       tls: options.tls,
       onMessage: (_c, line) => print(line),
     });

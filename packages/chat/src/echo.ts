@@ -10,6 +10,7 @@ import {
   type TlsCredentials,
 } from "@netkit/framing";
 
+/** Options of `startEchoServer`; each one left out takes its value from `ECHO_DEFAULTS`. */
 export interface EchoServerOptions {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -32,6 +33,7 @@ export interface EchoServerOptions {
   log?: Log;
 }
 
+/** What `startEchoServer` uses for an option left out. */
 export const ECHO_DEFAULTS = {
   hostname: "127.0.0.1",
   port: 5001,
@@ -44,6 +46,7 @@ export const ECHO_DEFAULTS = {
   tlsPort: 5101,
 } as const;
 
+/** A running echo server, as `startEchoServer` resolves it. */
 export interface EchoServer {
   readonly hostname: string;
   readonly port: number;
@@ -54,8 +57,8 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-/** Starts the echo server. */
-export function serveEcho(options: EchoServerOptions = {}): EchoServer {
+/** Starts the echo server; resolves once it listens. `stop()` waits for every connection to close. */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const log = options.log ?? silentLog;
   const upper = options.upper ?? ECHO_DEFAULTS.upper;
   const maxLineBytes = options.maxLineBytes ?? ECHO_DEFAULTS.maxLineBytes;

@@ -1,5 +1,6 @@
 // ChatError: the one error class of @netkit/chat. Its `code` is the contract (and goes on the wire).
 
+/** The codes a ChatError carries. */
 export type ChatErrorCode =
   | "NAME_TAKEN"
   | "NAME_INVALID"
@@ -17,6 +18,7 @@ export type ChatErrorCode =
   | "TOO_MANY_CONNECTIONS"
   | "SERVER_STOPPING";
 
+/** The one error class of @netkit/chat; match on `code`, which is also what the server sends in its `error CODE` line. */
 export class ChatError extends Error {
   override readonly name = "ChatError";
   constructor(

@@ -21,6 +21,7 @@ import { checkName, MAX_NAME_CHARS, nameKey } from "./names.ts";
 import type { HistoryEntry, Room, RoomEvent } from "./room.ts";
 import type { RoomCluster } from "./session.ts";
 
+/** Options of `RedisRoomLink` (and of `startChatServer`'s `redis`). */
 export interface RedisLinkOptions {
   /** redis://host:port (Bun's RedisClient URL). */
   url: string;
@@ -41,6 +42,7 @@ export interface RedisLinkOptions {
   log?: Log;
 }
 
+/** What `RedisRoomLink` uses for an option left out. */
 export const REDIS_DEFAULTS = {
   room: "lobby",
   nameTtlMs: 5000,

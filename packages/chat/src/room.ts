@@ -10,6 +10,7 @@ export interface Member<P> {
   readonly deliver: (payload: P) => void;
 }
 
+/** A message kept in the room's history and replayed to a newcomer. */
 export interface HistoryEntry {
   /** When the line was said (ms since the epoch, from the room's clock). */
   atMs: number;
@@ -17,6 +18,7 @@ export interface HistoryEntry {
   line: string;
 }
 
+/** Options of `new Room()`. */
 export interface RoomOptions<P> {
   /** Turns a line (without newline) into what `deliver` receives; called once per event. */
   encode: (line: string) => P;
@@ -39,10 +41,12 @@ export interface RoomEvent {
   atMs: number;
 }
 
+/** What `new Room()` uses for an option left out. */
 export const ROOM_DEFAULTS = { historySize: 20 } as const;
 
 type MemberRecord<P> = { name: string; deliver: (payload: P) => void };
 
+/** The chat room as a service: members join with a deliver callback, messages fan out to them, no sockets involved. */
 export class Room<P> {
   readonly #members = new Map<string, MemberRecord<P>>();
   readonly #history: HistoryEntry[] = [];

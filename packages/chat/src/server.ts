@@ -19,6 +19,7 @@ import { type RedisLinkOptions, RedisRoomLink } from "./redis.ts";
 import { ROOM_DEFAULTS, Room } from "./room.ts";
 import { ChatSession, SESSION_DEFAULTS } from "./session.ts";
 
+/** Options of `startChatServer`; each one left out takes its value from `CHAT_DEFAULTS`. */
 export interface ChatServerOptions {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -64,6 +65,7 @@ export interface ChatServerOptions {
   log?: Log;
 }
 
+/** What `startChatServer` uses for an option left out (`--help` shows these). */
 export const CHAT_DEFAULTS = {
   hostname: "127.0.0.1",
   port: 5002,
@@ -81,6 +83,7 @@ export const CHAT_DEFAULTS = {
   tlsPort: 5102,
 } as const;
 
+/** A running chat server, as `startChatServer` resolves it. */
 export interface ChatServer {
   readonly hostname: string;
   readonly port: number;
@@ -128,8 +131,8 @@ function leaveReason(error: Error | undefined): string | undefined {
   return error ? "connection lost" : undefined;
 }
 
-/** Starts the chat server. */
-export function serveChat(options: ChatServerOptions = {}): ChatServer {
+/** Starts the chat server; resolves once it listens (`port` is the bound one). `stop()` waits for every connection to close. */
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const log = options.log ?? silentLog;
   const maxLineBytes = positiveInteger(
     "maxLineBytes",

@@ -2,7 +2,7 @@
 // caps while a probe keeps chatting at full speed and the server's memory stays bounded.
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Socket as NetSocket, connect as netConnect } from "node:net";
-import { type ChatServer, serveChat } from "../src/server.ts";
+import { type ChatServer, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
 let server: ChatServer | undefined;
@@ -37,7 +37,7 @@ async function roundTrip(from: LineClient, to: LineClient, text: string): Promis
 describe("chat under attack", () => {
   test("1,000 clients with an unterminated 4,000-byte line are closed by the line deadline; a probe is not delayed; RSS stays bounded", async () => {
     const lineTimeoutMs = 1500;
-    server = serveChat({ port: 0, lineTimeoutMs, floodBurst: 0 });
+    server = await startChatServer({ port: 0, lineTimeoutMs, floodBurst: 0 });
     const port = server.port;
     const ann = await LineClient.join(port, "ann");
     const bob = await LineClient.join(port, "bob");
@@ -85,7 +85,7 @@ describe("chat under attack", () => {
   }, 30_000);
 
   test("connections over the per-address cap are refused at once; another address still joins", async () => {
-    server = serveChat({ port: 0, maxConnectionsPerAddress: 10 });
+    server = await startChatServer({ port: 0, maxConnectionsPerAddress: 10 });
     const port = server.port;
     const flood = await Promise.all(Array.from({ length: 40 }, () => rawFrom(port, "127.0.0.9")));
     // Each socket: the text it got before closing, or null if still open after 1.5 s.
@@ -111,7 +111,7 @@ describe("chat under attack", () => {
   });
 
   test("half a line left when a client disconnects reaches no one and stays out of history", async () => {
-    server = serveChat({ port: 0 });
+    server = await startChatServer({ port: 0 });
     const port = server.port;
     const ann = await LineClient.join(port, "ann");
     const eve = await rawFrom(port, "127.0.0.1");

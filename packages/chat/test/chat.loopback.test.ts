@@ -1,13 +1,13 @@
 // The chat server on 127.0.0.1 with library clients (framing connect, raw Bun sockets).
 import { afterEach, describe, expect, test } from "bun:test";
-import { type ChatServer, type ChatServerOptions, serveChat } from "../src/server.ts";
+import { type ChatServer, type ChatServerOptions, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
 let server: ChatServer | undefined;
 let clients: LineClient[] = [];
 
-function start(options: ChatServerOptions = {}): ChatServer {
-  server = serveChat({ port: 0, ...options });
+async function start(options: ChatServerOptions = {}): Promise<ChatServer> {
+  server = await startChatServer({ port: 0, ...options });
   return server;
 }
 
@@ -39,7 +39,7 @@ describe("chat server over loopback", () => {
   test.each([[undefined], [0], [50]])(
     "join, broadcast without echo, leave (coalesceMs %p)",
     async (coalesceMs) => {
-      start({ coalesceMs });
+      await start({ coalesceMs });
       const ann = await join("ann");
       const bob = await join("bob");
       await ann.waitFor("* bob joined");
@@ -60,7 +60,7 @@ describe("chat server over loopback", () => {
   );
 
   test("naming: empty asks again, taken (any case) and invalid say why", async () => {
-    start();
+    await start();
     await join("Ann");
     const c = await open();
     expect(await c.next()).toBe("* Welcome to netkit chat! What is your name?");
@@ -80,7 +80,7 @@ describe("chat server over loopback", () => {
   });
 
   test("a name is taken atomically: of two simultaneous claims exactly one wins", async () => {
-    start();
+    await start();
     const a = await open();
     const b = await open();
     await a.next();
@@ -96,7 +96,7 @@ describe("chat server over loopback", () => {
   });
 
   test("every command", async () => {
-    start();
+    await start();
     const ann = await join("ann");
     const bob = await join("bob");
     const cy = await join("cy");
@@ -139,7 +139,7 @@ describe("chat server over loopback", () => {
   });
 
   test("history: the newest N messages are replayed to a newcomer after the welcome", async () => {
-    start({ historySize: 5, floodBurst: 0 });
+    await start({ historySize: 5, floodBurst: 0 });
     const ann = await join("ann");
     for (let i = 1; i <= 8; i++) ann.send(`message ${i}`);
     ann.send("/who"); // wait until the server has handled them all
@@ -158,7 +158,7 @@ describe("chat server over loopback", () => {
   });
 
   test("a line over the limit: an error line, the line dropped, the connection kept", async () => {
-    start({ maxLineBytes: 100 });
+    await start({ maxLineBytes: 100 });
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.waitFor("* bob joined");
@@ -171,7 +171,7 @@ describe("chat server over loopback", () => {
   });
 
   test("flooding: a burst goes through, the excess is refused with a notice", async () => {
-    start();
+    await start();
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.waitFor("* bob joined");
@@ -189,7 +189,7 @@ describe("chat server over loopback", () => {
   });
 
   test("a client that stops reading is disconnected; the others keep receiving everything", async () => {
-    start({ floodBurst: 0, maxQueuedBytes: 256 * 1024 });
+    await start({ floodBurst: 0, maxQueuedBytes: 256 * 1024 });
     const ann = await join("ann");
     const bob = await join("bob");
     // A raw socket that joins, then stops reading (pause) while staying connected.
@@ -225,7 +225,7 @@ describe("chat server over loopback", () => {
   }, 60_000);
 
   test("per-address connection cap", async () => {
-    start({ maxConnectionsPerAddress: 3 });
+    await start({ maxConnectionsPerAddress: 3 });
     for (let i = 0; i < 3; i++) await join(`p${i}`);
     const fourth = await open();
     expect(await fourth.next()).toBe(
@@ -238,7 +238,7 @@ describe("chat server over loopback", () => {
   });
 
   test("idle timeout: the reason, then the close; the others are told", async () => {
-    start({ idleTimeoutMs: 500 });
+    await start({ idleTimeoutMs: 500 });
     const ann = await join("ann");
     const bob = await join("bob");
     await ann.waitFor("* bob joined");
@@ -255,7 +255,7 @@ describe("chat server over loopback", () => {
   });
 
   test("stop tells every client and closes them", async () => {
-    start();
+    await start();
     const ann = await join("ann");
     const pending = await open();
     await srv().stop();
@@ -267,9 +267,9 @@ describe("chat server over loopback", () => {
     await pending.waitForEnd();
   });
 
-  test("bad options fail at construction", () => {
-    expect(() => serveChat({ port: 0, maxLineBytes: 0 })).toThrow(RangeError);
-    expect(() => serveChat({ port: 0, floodBurst: -1 })).toThrow(RangeError);
+  test("bad options fail at construction", async () => {
+    await expect(startChatServer({ port: 0, maxLineBytes: 0 })).rejects.toThrow(RangeError);
+    await expect(startChatServer({ port: 0, floodBurst: -1 })).rejects.toThrow(RangeError);
   });
 });
 
@@ -279,7 +279,7 @@ describe.each([
 ])("500 clients, output %s", (_, coalesceMs) => {
   test("every message reaches every other client exactly once", async () => {
     const n = 500;
-    start({ maxConnectionsPerAddress: 1000, floodBurst: 0, historySize: 0, coalesceMs });
+    await start({ maxConnectionsPerAddress: 1000, floodBurst: 0, historySize: 0, coalesceMs });
     const all: LineClient[] = [];
     for (let i = 0; i < n; i++) {
       const c = await LineClient.open(srv().port);

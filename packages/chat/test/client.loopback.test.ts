@@ -1,8 +1,8 @@
 // The chat client against a real server, driven through streams as a pipe would drive it.
 import { afterEach, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
-import { parseTarget, runChatClient } from "../src/client.ts";
-import { type ChatServer, serveChat } from "../src/server.ts";
+import { parseChatTarget, runChatClient } from "../src/client.ts";
+import { type ChatServer, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
 let server: ChatServer | undefined;
@@ -21,7 +21,7 @@ function sink() {
 }
 
 test("from a pipe: names itself, sends its lines, ends cleanly at end of input", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const ann = await LineClient.join(server.port, "ann");
   ann.send("hi before bob");
   const input = new PassThrough();
@@ -47,7 +47,7 @@ test("from a pipe: names itself, sends its lines, ends cleanly at end of input",
 });
 
 test("prints what arrives while input stays open; /quit ends it", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const ann = await LineClient.join(server.port, "ann");
   const input = new PassThrough();
   const out = sink();
@@ -63,7 +63,7 @@ test("prints what arrives while input stays open; /quit ends it", async () => {
 });
 
 test("a server close ends the client cleanly", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const input = new PassThrough();
   const out = sink();
   const done = runChatClient({ port: server.port, name: "bob", input, output: out.stream });
@@ -75,7 +75,7 @@ test("a server close ends the client cleanly", async () => {
 });
 
 test("connection refused → exit code 1 and a message", async () => {
-  const probe = serveChat({ port: 0 });
+  const probe = await startChatServer({ port: 0 });
   const port = probe.port;
   await probe.stop();
   const err = sink();
@@ -89,11 +89,11 @@ test("connection refused → exit code 1 and a message", async () => {
   expect(err.text()).toContain(`cannot connect to 127.0.0.1:${port}`);
 });
 
-test("parseTarget", () => {
-  expect(parseTarget(undefined)).toEqual({ hostname: "127.0.0.1", port: 5002 });
-  expect(parseTarget("example.test")).toEqual({ hostname: "example.test", port: 5002 });
-  expect(parseTarget("10.0.0.1:6000")).toEqual({ hostname: "10.0.0.1", port: 6000 });
-  expect(parseTarget(":6000")).toEqual({ hostname: "127.0.0.1", port: 6000 });
-  expect(parseTarget("[::1]:7000")).toEqual({ hostname: "::1", port: 7000 });
-  expect(() => parseTarget("host:99999")).toThrow(RangeError);
+test("parseChatTarget", () => {
+  expect(parseChatTarget(undefined)).toEqual({ hostname: "127.0.0.1", port: 5002 });
+  expect(parseChatTarget("example.test")).toEqual({ hostname: "example.test", port: 5002 });
+  expect(parseChatTarget("10.0.0.1:6000")).toEqual({ hostname: "10.0.0.1", port: 6000 });
+  expect(parseChatTarget(":6000")).toEqual({ hostname: "127.0.0.1", port: 6000 });
+  expect(parseChatTarget("[::1]:7000")).toEqual({ hostname: "::1", port: 7000 });
+  expect(() => parseChatTarget("host:99999")).toThrow(RangeError);
 });

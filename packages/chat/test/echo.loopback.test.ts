@@ -1,12 +1,12 @@
 // The echo server on 127.0.0.1 with raw Bun sockets and framing clients.
 import { afterEach, expect, test } from "bun:test";
-import { type EchoServer, type EchoServerOptions, serveEcho } from "../src/echo.ts";
+import { type EchoServer, type EchoServerOptions, startEchoServer } from "../src/echo.ts";
 import { LineClient } from "./helpers.ts";
 
 let server: EchoServer | undefined;
 
-function start(options: EchoServerOptions = {}): EchoServer {
-  server = serveEcho({ port: 0, ...options });
+async function start(options: EchoServerOptions = {}): Promise<EchoServer> {
+  server = await startEchoServer({ port: 0, ...options });
   return server;
 }
 
@@ -46,32 +46,32 @@ async function rawExchange(port: number, pieces: Uint8Array[]): Promise<string> 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 test("echoes lines unchanged by default, handling lines and a character split across reads", async () => {
-  start();
+  await start();
   const bytes = utf8("héllo wörld\r\nsecond line\n日本\n");
   const pieces = [...bytes].map((b) => Uint8Array.of(b)); // one byte per write
   expect(await rawExchange(server!.port, pieces)).toBe("héllo wörld\nsecond line\n日本\n");
 });
 
 test("--upper capitalizes with Unicode rules", async () => {
-  start({ upper: true });
+  await start({ upper: true });
   const reply = await rawExchange(server!.port, [utf8("straße ǆ ﬁ ß\nabc\n")]);
   expect(reply).toBe("STRASSE Ǆ FI SS\nABC\n");
 });
 
 test("a last line without newline is answered, then the half-closed client is closed", async () => {
-  start({ upper: true });
+  await start({ upper: true });
   const reply = await rawExchange(server!.port, [utf8("one\ntw"), utf8("o")]);
   expect(reply).toBe("ONE\nTWO\n");
 });
 
 test("a line over the limit gets an error line; the connection goes on", async () => {
-  start({ maxLineBytes: 10 });
+  await start({ maxLineBytes: 10 });
   const reply = await rawExchange(server!.port, [utf8(`${"x".repeat(50)}\nshort\n`)]);
   expect(reply).toBe("error LINE_TOO_LONG: lines are limited to 10 bytes; it was dropped\nshort\n");
 });
 
 test("many clients at once, each gets its own lines back in order", async () => {
-  start();
+  await start();
   const clients = await Promise.all(
     Array.from({ length: 50 }, () => LineClient.open(server!.port)),
   );

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join as joinPath } from "node:path";
 import { freePort, haveRedis, startRedis, type TestRedis, waitForPort } from "@netkit/testkit";
-import { type ChatServer, type ChatServerOptions, serveChat } from "../src/server.ts";
+import { type ChatServer, type ChatServerOptions, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
 const enabled = haveRedis();
@@ -37,7 +37,7 @@ function url(): string {
 
 /** A server on the shared Redis, in this test's own room (so tests don't see each other). */
 async function start(options: ChatServerOptions = {}, wait = true): Promise<ChatServer> {
-  const server = serveChat({
+  const server = await startChatServer({
     port: 0,
     floodBurst: 0,
     redis: { url: url(), room, nameTtlMs: 1500, reconnectMaxMs: 300 },

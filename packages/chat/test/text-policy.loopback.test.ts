@@ -1,7 +1,7 @@
 // Issue 13 on the wire: the chat server on 127.0.0.1:0 with real line clients. Names and lines
 // that break the text policy are refused with an error line; invalid UTF-8 too (not U+FFFD).
 import { afterEach, expect, test } from "bun:test";
-import { type ChatServer, serveChat } from "../src/server.ts";
+import { type ChatServer, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
 let server: ChatServer | undefined;
@@ -30,7 +30,7 @@ const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === "string" ? [...Buffer.from(p)] : p)));
 
 test("a name with a control, invisible or bidi character is refused with its code point", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const c = await open();
   c.send("ctl\u0001x");
   expect(await c.next()).toBe("error NAME_INVALID: name contains U+0001 START OF HEADING at 3");
@@ -44,7 +44,7 @@ test("a name with a control, invisible or bidi character is refused with its cod
 });
 
 test("a look-alike of a name in use is taken", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   await join("admin");
   const c = await open();
   c.send("ＡＤＭＩＮ");
@@ -52,7 +52,7 @@ test("a look-alike of a name in use is taken", async () => {
 });
 
 test("lines with ESC, C1 or a bidi override are refused; the others never see them", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const ann = await join("ann");
   const bob = await join("bob");
   await ann.waitFor("* bob joined");
@@ -73,7 +73,7 @@ test("lines with ESC, C1 or a bidi override are refused; the others never see th
 });
 
 test("invalid UTF-8 is refused with an error line, in order, not turned into U+FFFD", async () => {
-  server = serveChat({ port: 0 });
+  server = await startChatServer({ port: 0 });
   const ann = await join("ann");
   const bob = await join("bob");
   await ann.waitFor("* bob joined");

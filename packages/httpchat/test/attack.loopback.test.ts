@@ -4,9 +4,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "node:net";
 import type { LogEvent } from "@netkit/framing";
 import { rawFrom, whenClosed } from "@netkit/testkit";
-import { type ChatServer, startChatServer } from "../src/index.ts";
+import { startWebChatServer, type WebChatServer } from "../src/index.ts";
 
-let server: ChatServer | undefined;
+let server: WebChatServer | undefined;
 const sockets: Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
@@ -46,7 +46,12 @@ async function attackers(port: number, count: number, perAddress: number): Promi
 describe("web chat under attack", () => {
   test("1,000 POST bodies trickled a byte at a time get 408 by the request deadline; a probe is not delayed; RSS stays bounded", async () => {
     const requestTimeoutMs = 1500;
-    server = startChatServer({ port: 0, dbPath: ":memory:", requestTimeoutMs, postsPerSecond: 0 });
+    server = await startWebChatServer({
+      port: 0,
+      dbPath: ":memory:",
+      requestTimeoutMs,
+      postsPerSecond: 0,
+    });
     const port = server.port;
     await probe(port, "warm-up");
     const rssBefore = process.memoryUsage().rss;
@@ -88,7 +93,7 @@ describe("web chat under attack", () => {
   test("a client that pipelines GETs and never reads is disconnected by the send timeout; a probe is not delayed", async () => {
     const events: LogEvent[] = [];
     const sendTimeoutMs = 1000;
-    server = startChatServer({
+    server = await startWebChatServer({
       port: 0,
       dbPath: ":memory:",
       postsPerSecond: 0, // the probe posts 100 long messages first
@@ -126,7 +131,11 @@ describe("web chat under attack", () => {
   }, 30_000);
 
   test("connections over the per-address cap get 503 at once; another address is served", async () => {
-    server = startChatServer({ port: 0, dbPath: ":memory:", maxConnectionsPerAddress: 10 });
+    server = await startWebChatServer({
+      port: 0,
+      dbPath: ":memory:",
+      maxConnectionsPerAddress: 10,
+    });
     const port = server.port;
     const flood = await attackers(port, 40, 40);
     const outcomes = await Promise.all(

@@ -2,13 +2,13 @@
 // 400 and a JSON error naming the code point and position; nothing of it is stored.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { postRefusal, readUtf8Body } from "../src/chat/routes/text-rules.ts";
-import { type ChatMessage, type ChatServer, startChatServer } from "../src/index.ts";
+import { type ChatMessage, startWebChatServer, type WebChatServer } from "../src/index.ts";
 
-let chat: ChatServer | undefined;
+let chat: WebChatServer | undefined;
 let base = "";
 
-beforeEach(() => {
-  chat = startChatServer({ port: 0, dbPath: ":memory:", postsPerSecond: 0 });
+beforeEach(async () => {
+  chat = await startWebChatServer({ port: 0, dbPath: ":memory:", postsPerSecond: 0 });
   base = `http://127.0.0.1:${chat.port}`;
 });
 afterEach(async () => {

@@ -3,15 +3,15 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ChatMessage, type ChatServer, startChatServer } from "../src/index.ts";
+import { type ChatMessage, startWebChatServer, type WebChatServer } from "../src/index.ts";
 
 let dir = "";
-let chat: ChatServer | undefined;
+let chat: WebChatServer | undefined;
 let base = "";
 
-function start(): void {
+async function start(): Promise<void> {
   // postsPerSecond: 0: these tests post hundreds of messages from one address; the limit has its own test
-  chat = startChatServer({
+  chat = await startWebChatServer({
     port: 0,
     dbPath: join(dir, "nested", "chat.sqlite"),
     postsPerSecond: 0,
@@ -19,9 +19,9 @@ function start(): void {
   base = `http://127.0.0.1:${chat.port}`;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "httpchat-"));
-  start();
+  await start();
 });
 afterEach(async () => {
   await chat?.stop();
@@ -128,7 +128,7 @@ test("a restart keeps the history and ids keep increasing", async () => {
   await post('{"text":"before"}');
   await post('{"text":"restart"}');
   await chat?.stop();
-  start();
+  await start();
   const res = await post('{"text":"after"}');
   expect(await res.json()).toEqual({ id: 3 });
   const texts = ((await (await fetch(`${base}/messages?since=0`)).json()) as ChatMessage[]).map(

@@ -1,15 +1,15 @@
 // The web chat's own rules against hostile users: cross-site posts, security headers, the post rate.
 import { afterEach, describe, expect, test } from "bun:test";
-import { type ChatServer, type ChatServerOptions, startChatServer } from "../src/index.ts";
+import { startWebChatServer, type WebChatServer, type WebChatServerOptions } from "../src/index.ts";
 
-let chat: ChatServer | undefined;
+let chat: WebChatServer | undefined;
 afterEach(async () => {
   await chat?.stop();
   chat = undefined;
 });
 
-function start(options: ChatServerOptions = {}): string {
-  chat = startChatServer({ port: 0, dbPath: ":memory:", ...options });
+async function start(options: WebChatServerOptions = {}): Promise<string> {
+  chat = await startWebChatServer({ port: 0, dbPath: ":memory:", ...options });
   return `http://127.0.0.1:${chat.port}`;
 }
 
@@ -18,7 +18,7 @@ const post = (base: string, headers: Record<string, string>, body = '{"text":"hi
 
 describe("cross-site posts (CSRF)", () => {
   test("a browser's cross-site or same-site post is refused with 403, whatever its content type", async () => {
-    const base = start();
+    const base = await start();
     for (const site of ["cross-site", "same-site"]) {
       for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
         const res = await post(base, { "sec-fetch-site": site, "content-type": type });
@@ -33,7 +33,7 @@ describe("cross-site posts (CSRF)", () => {
   });
 
   test("the page's own posts, typed-in navigations and clients without those headers (curl) pass", async () => {
-    const base = start();
+    const base = await start();
     const host = new URL(base).host;
     expect((await post(base, { "sec-fetch-site": "same-origin", origin: base })).status).toBe(201);
     expect((await post(base, { "sec-fetch-site": "none" })).status).toBe(201);
@@ -46,7 +46,7 @@ describe("cross-site posts (CSRF)", () => {
   });
 
   test("reads stay allowed cross-site (a GET changes nothing)", async () => {
-    const base = start();
+    const base = await start();
     const res = await fetch(`${base}/messages`, { headers: { "sec-fetch-site": "cross-site" } });
     expect(res.status).toBe(200);
   });
@@ -54,7 +54,7 @@ describe("cross-site posts (CSRF)", () => {
 
 describe("security headers", () => {
   test("every response carries the CSP, nosniff and no-referrer: page, API, errors, 304", async () => {
-    const base = start();
+    const base = await start();
     const page = await fetch(`${base}/`);
     const etag = page.headers.get("etag") as string;
     const responses = [
@@ -81,7 +81,7 @@ describe("security headers", () => {
 
 describe("post rate per address", () => {
   test("past the burst, posts get 429 with Retry-After; another address is not affected; tokens come back", async () => {
-    const base = start({ postBurst: 5, postsPerSecond: 2 });
+    const base = await start({ postBurst: 5, postsPerSecond: 2 });
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 8; i++) {

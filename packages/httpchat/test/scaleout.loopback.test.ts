@@ -15,10 +15,10 @@ import {
 } from "@netkit/testkit";
 import {
   type ChatMessage,
-  type ChatServer,
-  type OpenChatServerOptions,
-  openChatServer,
+  startWebChatServer,
   WebChatError,
+  type WebChatServer,
+  type WebChatServerOptions,
 } from "../src/index.ts";
 
 const enabled = havePostgres() && haveRedis();
@@ -27,7 +27,7 @@ const it = enabled ? test : test.skip;
 let pg: TestPostgres | undefined;
 let redis: TestRedis | undefined;
 let dbCount = 0;
-const running: ChatServer[] = [];
+const running: WebChatServer[] = [];
 
 beforeAll(async () => {
   if (!enabled) return;
@@ -41,10 +41,12 @@ afterEach(async () => {
 });
 
 /** Two instances on a fresh database, each on its own channel name so tests don't mix. */
-async function pair(extra: Partial<OpenChatServerOptions> = {}): Promise<[ChatServer, ChatServer]> {
+async function pair(
+  extra: Partial<WebChatServerOptions> = {},
+): Promise<[WebChatServer, WebChatServer]> {
   dbCount += 1;
   const postgresUrl = await (pg as TestPostgres).createDatabase(`chat_${dbCount}`);
-  const options: OpenChatServerOptions = {
+  const options: WebChatServerOptions = {
     port: 0,
     postgresUrl,
     redisUrl: (redis as TestRedis).url,
@@ -52,16 +54,16 @@ async function pair(extra: Partial<OpenChatServerOptions> = {}): Promise<[ChatSe
     postsPerSecond: 0, // load from one address, by design
     ...extra,
   };
-  const a = await openChatServer(options);
+  const a = await startWebChatServer(options);
   running.push(a);
-  const b = await openChatServer(options);
+  const b = await startWebChatServer(options);
   running.push(b);
   return [a, b];
 }
 
-const base = (s: ChatServer) => `http://127.0.0.1:${s.port}`;
+const base = (s: WebChatServer) => `http://127.0.0.1:${s.port}`;
 
-async function post(s: ChatServer, text: string): Promise<Response> {
+async function post(s: WebChatServer, text: string): Promise<Response> {
   return fetch(`${base(s)}/chat`, {
     method: "POST",
     body: JSON.stringify({ text, name: "t" }),
@@ -69,13 +71,13 @@ async function post(s: ChatServer, text: string): Promise<Response> {
   });
 }
 
-async function postOk(s: ChatServer, text: string): Promise<number> {
+async function postOk(s: WebChatServer, text: string): Promise<number> {
   const res = await post(s, text);
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: number }).id;
 }
 
-async function messages(s: ChatServer, since = 0, wait = 0): Promise<ChatMessage[]> {
+async function messages(s: WebChatServer, since = 0, wait = 0): Promise<ChatMessage[]> {
   const res = await fetch(`${base(s)}/messages?since=${since}&wait=${wait}`, {
     signal: AbortSignal.timeout((wait + 10) * 1000),
   });
@@ -84,7 +86,7 @@ async function messages(s: ChatServer, since = 0, wait = 0): Promise<ChatMessage
 }
 
 /** Every message after `since`, following pages of 100. */
-async function allMessages(s: ChatServer, since = 0): Promise<ChatMessage[]> {
+async function allMessages(s: WebChatServer, since = 0): Promise<ChatMessage[]> {
   const out: ChatMessage[] = [];
   for (;;) {
     const page = await messages(s, out.at(-1)?.id ?? since);
@@ -246,10 +248,10 @@ it("PostgreSQL down: POST and GET answer 503 with a JSON error; back up: it work
 }, 60_000);
 
 it("an instance cannot start while PostgreSQL is unreachable, and --redis needs --postgres", async () => {
-  const noPg = openChatServer({ port: 0, postgresUrl: "postgres://postgres@127.0.0.1:1/x" });
+  const noPg = startWebChatServer({ port: 0, postgresUrl: "postgres://postgres@127.0.0.1:1/x" });
   await expect(noPg).rejects.toBeInstanceOf(WebChatError);
   await expect(noPg).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
-  const noDb = openChatServer({ port: 0, redisUrl: "redis://127.0.0.1:1" });
+  const noDb = startWebChatServer({ port: 0, redisUrl: "redis://127.0.0.1:1" });
   await expect(noDb).rejects.toMatchObject({ code: "BAD_OPTIONS" });
 }, 30_000);
 
@@ -267,9 +269,9 @@ test("instances on one SQLite file share the history and wake each other through
   const dir = mkdtempSync(join(tmpdir(), "httpchat-shared-"));
   try {
     const options = { port: 0, dbPath: join(dir, "chat.sqlite"), recheckMs: 200 };
-    const a = await openChatServer(options);
+    const a = await startWebChatServer(options);
     running.push(a);
-    const b = await openChatServer(options);
+    const b = await startWebChatServer(options);
     running.push(b);
     const poll = messages(b, 0, 20);
     await Bun.sleep(100);

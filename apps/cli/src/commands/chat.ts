@@ -1,11 +1,11 @@
 // `chat`: the chat room server (`chat [--port]`) and its client (`chat connect [HOST[:PORT]]`).
 import {
+  CHAT_CLIENT_DEFAULTS,
   CHAT_DEFAULTS,
-  CLIENT_DEFAULTS,
-  parseTarget,
+  parseChatTarget,
   REDIS_DEFAULTS,
   runChatClient,
-  serveChat,
+  startChatServer,
 } from "@netkit/chat";
 import {
   type Command,
@@ -52,7 +52,7 @@ Several instances as one room (each on its own port, e.g. behind a load balancer
 
 const clientUsage = `Usage: bun run apps/cli chat connect [HOST[:PORT]] [--name NAME] [--tls [--ca FILE]]
 
-Joins a chat room (default ${CLIENT_DEFAULTS.hostname}:${CLIENT_DEFAULTS.port}). Incoming lines print while you type.
+Joins a chat room (default ${CHAT_CLIENT_DEFAULTS.hostname}:${CHAT_CLIENT_DEFAULTS.port}). Incoming lines print while you type.
 /quit, Ctrl-C or Ctrl-D leave. When stdin is a pipe, its lines are sent and the client ends
 after the server has answered them.
 
@@ -90,9 +90,9 @@ async function runServer(args: string[]): Promise<number> {
     throw new UsageError("--room and --name-ttl-ms need --redis", serverUsage);
   }
   const tls = await parseServerTls(values, CHAT_DEFAULTS.tlsPort, serverUsage);
-  let server: ReturnType<typeof serveChat>;
+  let server: Awaited<ReturnType<typeof startChatServer>>;
   try {
-    server = serveChat({
+    server = await startChatServer({
       hostname: flags.hostname,
       port: flags.port,
       maxLineBytes: count("max-line-bytes", CHAT_DEFAULTS.maxLineBytes),
@@ -138,9 +138,9 @@ async function runClient(args: string[]): Promise<number> {
   }
   let target: { hostname: string; port: number };
   try {
-    target = parseTarget(positionals[0], {
-      hostname: CLIENT_DEFAULTS.hostname,
-      port: values.tls ? CHAT_DEFAULTS.tlsPort : CLIENT_DEFAULTS.port,
+    target = parseChatTarget(positionals[0], {
+      hostname: CHAT_CLIENT_DEFAULTS.hostname,
+      port: values.tls ? CHAT_DEFAULTS.tlsPort : CHAT_CLIENT_DEFAULTS.port,
     });
   } catch (error) {
     throw new UsageError((error as Error).message, clientUsage);

@@ -1,5 +1,5 @@
 // `echo`: the line echo server (seed Exercise 1.1); `--upper` capitalizes like the seed.
-import { ECHO_DEFAULTS, serveEcho } from "@netkit/chat";
+import { ECHO_DEFAULTS, startEchoServer } from "@netkit/chat";
 import {
   type Command,
   keepTlsFresh,
@@ -51,9 +51,9 @@ export const echo: Command = {
     if (flags === undefined) return 0;
     const { values, count, log } = flags;
     const tls = await parseServerTls(values, ECHO_DEFAULTS.tlsPort, usage);
-    let server: ReturnType<typeof serveEcho>;
+    let server: Awaited<ReturnType<typeof startEchoServer>>;
     try {
-      server = serveEcho({
+      server = await startEchoServer({
         hostname: flags.hostname,
         port: flags.port,
         upper: values.upper ?? ECHO_DEFAULTS.upper,

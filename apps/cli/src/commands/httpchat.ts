@@ -1,6 +1,6 @@
 // `httpchat`: the web chat (HTTP/1.1 server on raw sockets + page) from @netkit/httpchat.
 import { HTTP_DEFAULTS } from "@netkit/http";
-import { CHAT_LIMITS, HTTPCHAT_DEFAULTS, openChatServer, WebChatError } from "@netkit/httpchat";
+import { CHAT_LIMITS, HTTPCHAT_DEFAULTS, startWebChatServer, WebChatError } from "@netkit/httpchat";
 import {
   type Command,
   keepTlsFresh,
@@ -95,9 +95,9 @@ export const httpchat: Command = {
       throw new UsageError("--db and --postgres exclude each other", usage);
     }
     const tls = await parseServerTls(values, HTTPCHAT_DEFAULTS.tlsPort, usage);
-    let server: Awaited<ReturnType<typeof openChatServer>>;
+    let server: Awaited<ReturnType<typeof startWebChatServer>>;
     try {
-      server = await openChatServer({
+      server = await startWebChatServer({
         hostname: flags.hostname,
         port: flags.port,
         dbPath: values.db ?? HTTPCHAT_DEFAULTS.dbPath,

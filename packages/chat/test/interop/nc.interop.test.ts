@@ -3,8 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type EchoServer, serveEcho } from "../../src/echo.ts";
-import { type ChatServer, serveChat } from "../../src/server.ts";
+import { type EchoServer, startEchoServer } from "../../src/echo.ts";
+import { type ChatServer, startChatServer } from "../../src/server.ts";
 import { LineClient, nc, ncClient, type ProcessClient, socat, socatClient } from "../helpers.ts";
 
 let echo: EchoServer | undefined;
@@ -27,7 +27,7 @@ function track<T extends ProcessClient>(p: T): T {
 
 describe.skipIf(!nc)("echo with nc", () => {
   test("nc -N: lines come back, the last one without newline too, then nc exits", async () => {
-    echo = serveEcho({ port: 0 });
+    echo = await startEchoServer({ port: 0 });
     const client = track(ncClient(echo.port, ["-N"]));
     client.write("hello\nwörld\nno newline");
     client.endInput();
@@ -37,7 +37,7 @@ describe.skipIf(!nc)("echo with nc", () => {
   });
 
   test("--upper, interactively: each line capitalized as it is typed", async () => {
-    echo = serveEcho({ port: 0, upper: true });
+    echo = await startEchoServer({ port: 0, upper: true });
     const client = track(ncClient(echo.port));
     client.send("straße");
     expect(await client.next()).toBe("STRASSE");
@@ -48,7 +48,7 @@ describe.skipIf(!nc)("echo with nc", () => {
 
 describe.skipIf(!socat)("echo with socat", () => {
   test("socat: lines and a half-close", async () => {
-    echo = serveEcho({ port: 0, upper: true });
+    echo = await startEchoServer({ port: 0, upper: true });
     const client = track(socatClient(echo.port));
     client.write("a\r\nb\n");
     client.endInput();
@@ -59,7 +59,7 @@ describe.skipIf(!socat)("echo with socat", () => {
 
 describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
   test("nc and socat clients name themselves, talk, use commands and quit", async () => {
-    chat = serveChat({ port: 0 });
+    chat = await startChatServer({ port: 0 });
     const ann = track(ncClient(chat.port));
     expect(await ann.next()).toBe("* Welcome to netkit chat! What is your name?");
     ann.send("");
@@ -115,7 +115,7 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
   });
 
   test("nc -N (half-close after the input): every reply arrives before the close; half a line is dropped", async () => {
-    chat = serveChat({ port: 0 });
+    chat = await startChatServer({ port: 0 });
     const lib = await LineClient.join(chat.port, "lib");
     const client = track(ncClient(chat.port, ["-N"]));
     client.write("zed\n/who\n/nick\nbye all\nhalf a line");
@@ -134,7 +134,7 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
   });
 
   test("a newcomer over nc gets the history", async () => {
-    chat = serveChat({ port: 0 });
+    chat = await startChatServer({ port: 0 });
     const lib = await LineClient.join(chat.port, "lib");
     lib.send("first");
     lib.send("second");
@@ -151,7 +151,7 @@ describe.skipIf(!nc || !socat)("chat with nc and socat", () => {
   });
 
   test("an nc client whose output nobody reads is disconnected; the others keep receiving", async () => {
-    chat = serveChat({ port: 0, floodBurst: 0, maxQueuedBytes: 128 * 1024 });
+    chat = await startChatServer({ port: 0, floodBurst: 0, maxQueuedBytes: 128 * 1024 });
     // nc's stdout is a FIFO that nobody reads: once its 64 KiB fill, nc blocks and stops
     // reading its socket. (A Bun "pipe" would not do: Bun drains it into memory.)
     const dir = mkdtempSync(join(tmpdir(), "chat-stuck-"));

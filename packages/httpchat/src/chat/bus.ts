@@ -12,6 +12,7 @@
 import type { Log } from "@netkit/framing";
 import { RedisPair } from "@netkit/store";
 
+/** What `MessageBus` uses for an option left out. */
 export const BUS_DEFAULTS = {
   /** Channel name; several chats can share one Redis with different channels. */
   channel: "netkit:httpchat:messages",
@@ -22,6 +23,7 @@ export const BUS_DEFAULTS = {
   connectTimeoutMs: 2000,
 } as const;
 
+/** Options of `MessageBus`. */
 export interface MessageBusOptions {
   url: string;
   channel?: string;
@@ -35,6 +37,7 @@ export interface MessageBusOptions {
   onConnected?(): void;
 }
 
+/** Redis pub/sub that tells every instance "message N exists", so long polls wake up across instances. */
 export class MessageBus {
   readonly #channel: string;
   readonly #redis: RedisPair;

@@ -1,5 +1,6 @@
 // WebChatError: the web chat's own failures (its store and its options), apart from HTTP's.
 
+/** The codes a WebChatError carries. */
 export type WebChatErrorCode =
   /** The database cannot be reached (PostgreSQL down, a query failed): answered 503, retry. */
   | "STORAGE_UNAVAILABLE"
@@ -8,6 +9,7 @@ export type WebChatErrorCode =
   /** Options that cannot work together. */
   | "BAD_OPTIONS";
 
+/** The one error class of @netkit/httpchat; match on `code`, `status` is the HTTP answer. */
 export class WebChatError extends Error {
   override readonly name = "WebChatError";
   constructor(

@@ -1,7 +1,6 @@
 // Starts the web chat: the HTTP server, the chat routes and the store, wired together.
-// `startChatServer` is the embedded default (SQLite, synchronous start). `openChatServer` also
-// scales out: PostgreSQL as the shared store (`postgresUrl`) and Redis pub/sub to wake long polls
-// across instances (`redisUrl`).
+// `startWebChatServer` runs on SQLite by default (embedded), and scales out with PostgreSQL as the
+// shared store (`postgresUrl`) and Redis pub/sub to wake long polls across instances (`redisUrl`).
 import type { ListenTlsOptions, Log, TlsCredentials } from "@netkit/framing";
 import { HTTP_DEFAULTS, type HttpServer, type ServeOptions, serve } from "@netkit/http";
 import { BUS_DEFAULTS, MessageBus } from "./bus.ts";
@@ -11,6 +10,7 @@ import { PostgresMessageStore } from "./store/postgres.ts";
 import { MessageStore } from "./store/sqlite.ts";
 import type { ChatStorage } from "./store/types.ts";
 
+/** What `startWebChatServer` uses for an option left out (`--help` shows these). */
 export const HTTPCHAT_DEFAULTS = {
   hostname: HTTP_DEFAULTS.hostname,
   port: 8888,
@@ -25,7 +25,8 @@ export const HTTPCHAT_DEFAULTS = {
   recheckMs: CHAT_LIMITS.recheckMs,
 } as const;
 
-export interface ChatServerOptions
+/** Options of `startWebChatServer`; each one left out takes its value from `HTTPCHAT_DEFAULTS`. */
+export interface WebChatServerOptions
   extends Omit<ServeOptions, "fetch" | "hostname" | "port" | "maxBodyBytes" | "log" | "tls"> {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -42,9 +43,6 @@ export interface ChatServerOptions
   /** @default 20 */
   postBurst?: number;
   log?: Log;
-}
-
-export interface OpenChatServerOptions extends ChatServerOptions {
   /** Store messages in this PostgreSQL database instead of SQLite (`dbPath` is then unused). */
   postgresUrl?: string;
   /** Announce and hear "message N exists" through this Redis (needs `postgresUrl`). */
@@ -55,7 +53,8 @@ export interface OpenChatServerOptions extends ChatServerOptions {
   recheckMs?: number;
 }
 
-export interface ChatServer {
+/** A running web chat, as `startWebChatServer` resolves it. */
+export interface WebChatServer {
   readonly hostname: string;
   readonly port: number;
   /** The HTTPS port, when `tls` was given. */
@@ -73,8 +72,8 @@ export interface ChatServer {
   stop(): Promise<void>;
 }
 
-/** The embedded default: SQLite in `dbPath`, started synchronously. */
-export function startChatServer(options: ChatServerOptions = {}): ChatServer {
+/** The embedded default: SQLite in `dbPath`. */
+function startOnSqlite(options: WebChatServerOptions): WebChatServer {
   const dbPath = options.dbPath ?? HTTPCHAT_DEFAULTS.dbPath;
   const store = new MessageStore(dbPath);
   const server = wire(options, store, undefined, undefined);
@@ -83,12 +82,16 @@ export function startChatServer(options: ChatServerOptions = {}): ChatServer {
 }
 
 /**
- * Any configuration: SQLite (as `startChatServer`), or PostgreSQL with optional Redis. Rejects
+ * Starts the web chat on SQLite (`dbPath`, the default), or on PostgreSQL (`postgresUrl`) with
+ * Redis to scale out (`redisUrl`); resolves once it listens. `stop()` answers waiting long polls,
+ * waits for every connection to close and for pending commits, then closes the store. Rejects
  * with WebChatError BAD_OPTIONS for `redisUrl` without `postgresUrl` (each instance would have its
  * own SQLite ids, so there is nothing to share), and STORAGE_UNAVAILABLE if PostgreSQL cannot be
  * reached at start. Redis down at start is not an error: the bus keeps retrying in the background.
  */
-export async function openChatServer(options: OpenChatServerOptions = {}): Promise<ChatServer> {
+export async function startWebChatServer(
+  options: WebChatServerOptions = {},
+): Promise<WebChatServer> {
   if (options.redisUrl !== undefined && options.postgresUrl === undefined) {
     throw new WebChatError(
       "BAD_OPTIONS",
@@ -96,10 +99,10 @@ export async function openChatServer(options: OpenChatServerOptions = {}): Promi
       500,
     );
   }
-  if (options.postgresUrl === undefined) return startChatServer(options);
+  if (options.postgresUrl === undefined) return startOnSqlite(options);
   const store = await PostgresMessageStore.open({ url: options.postgresUrl });
   let bus: MessageBus | undefined;
-  let server: ChatServer;
+  let server: WebChatServer;
   try {
     const notify = { to: (_id: number) => {} };
     if (options.redisUrl !== undefined) {
@@ -126,11 +129,11 @@ export async function openChatServer(options: OpenChatServerOptions = {}): Promi
 }
 
 function wire(
-  options: OpenChatServerOptions,
+  options: WebChatServerOptions,
   store: ChatStorage,
   bus: MessageBus | undefined,
   notify: { to(id: number): void } | undefined,
-): ChatServer {
+): WebChatServer {
   const app = createChatApp(store, {
     recheckMs: options.recheckMs ?? HTTPCHAT_DEFAULTS.recheckMs,
     ...(options.postsPerSecond !== undefined ? { postsPerSecond: options.postsPerSecond } : {}),

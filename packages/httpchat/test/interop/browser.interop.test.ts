@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeTestCertificate, requireTool, type TestCertificate } from "@netkit/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { type ChatServer, startChatServer } from "../../src/index.ts";
+import { startWebChatServer, type WebChatServer } from "../../src/index.ts";
 
 /** The page's `document`, as far as the functions run inside Chromium use it (this file has no DOM lib). */
 declare const isSecureContext: boolean;
@@ -25,7 +25,7 @@ const XSS = "<img src=x onerror=alert(1)>";
 
 let dir = "";
 let dbPath = "";
-let chat: ChatServer;
+let chat: WebChatServer;
 let browser: Browser | undefined;
 let port = 0;
 let certificate: TestCertificate;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "httpchat-browser-"));
   dbPath = join(dir, "chat.sqlite");
   certificate = await makeTestCertificate(dir, "localhost");
-  chat = startChatServer({ port: 0, dbPath, tls: { ...certificate, port: 0 } });
+  chat = await startWebChatServer({ port: 0, dbPath, tls: { ...certificate, port: 0 } });
   port = chat.port;
   if (!chromiumPath) return;
   browser = await chromium.launch({
@@ -148,7 +148,7 @@ test.skipIf(!chromiumPath)(
       null,
       { timeout: 5000 },
     );
-    chat = startChatServer({ port, dbPath, tls: { ...certificate, port: 0 } });
+    chat = await startWebChatServer({ port, dbPath, tls: { ...certificate, port: 0 } });
     for (const text of ["after restart 1", "after restart 2"]) {
       await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",

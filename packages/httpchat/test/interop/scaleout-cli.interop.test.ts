@@ -9,7 +9,7 @@ import {
   type TestPostgres,
   type TestRedis,
 } from "@netkit/testkit";
-import { type ChatMessage, openChatServer } from "../../src/index.ts";
+import { type ChatMessage, startWebChatServer } from "../../src/index.ts";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
 const enabled = havePostgres() && haveRedis();
@@ -87,7 +87,7 @@ it("kill -9 of an instance mid-traffic loses no acknowledged message", async () 
   expect(refused).toBe(8);
 
   // A fresh instance on the same database reads every acknowledged message back.
-  const other = await openChatServer({ port: 0, postgresUrl: url });
+  const other = await startWebChatServer({ port: 0, postgresUrl: url });
   try {
     const stored = new Set<number>();
     let since = 0;

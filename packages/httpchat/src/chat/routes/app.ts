@@ -9,6 +9,7 @@ import { crossOriginRefusal } from "./cross-origin.ts";
 import { withSecurityHeaders } from "./security-headers.ts";
 import { postRefusal, readUtf8Body } from "./text-rules.ts";
 
+/** The limits the chat routes apply (text and name lengths, page size, long-poll wait). */
 export const CHAT_LIMITS = {
   /** Unicode code points per message text. */
   maxTextChars: 2000,
@@ -33,6 +34,7 @@ export const CHAT_LIMITS = {
   postBurst: 20,
 } as const;
 
+/** Options of `createChatApp`. */
 export interface ChatAppOptions {
   /** Called after a message is committed here (e.g. to announce it to other instances). */
   onCommitted?(id: number): void;
@@ -44,6 +46,7 @@ export interface ChatAppOptions {
   postBurst?: number;
 }
 
+/** The chat routes as a Fetch handler, plus `notify` for commits made elsewhere and `close`. */
 export interface ChatApp {
   /** Answers one request; `client` (from the HTTP server) keys the per-address post limit. */
   fetch(request: Request, client?: ClientInfo): Promise<Response>;

@@ -24,6 +24,7 @@ import { WebChatError } from "../errors.ts";
 import { PG_LOCK_WRITE, POSTGRES_MIGRATE_OPTIONS, POSTGRES_MIGRATIONS } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
+/** What `PostgresMessageStore` uses for an option left out. */
 export const POSTGRES_STORE_DEFAULTS = {
   /** Connections in the pool: the commit loop uses one, reads run on the others. */
   maxConnections: 4,
@@ -33,6 +34,7 @@ export const POSTGRES_STORE_DEFAULTS = {
   rowsPerInsert: 1000,
 } as const;
 
+/** Options of `PostgresMessageStore.open`. */
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
   url: string;
@@ -68,6 +70,7 @@ function toMessage(row: [string, string, string, Date]): ChatMessage {
   return { id: Number(row[0]), name: row[1], text: row[2], time: row[3].toISOString() };
 }
 
+/** The PostgreSQL message store, shared by several instances; commits in groups. */
 export class PostgresMessageStore implements ChatStorage {
   readonly engine = "postgres" as const;
   readonly shared = true;

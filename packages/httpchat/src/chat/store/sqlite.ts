@@ -8,6 +8,7 @@ import { WebChatError } from "../errors.ts";
 import { SQLITE_MIGRATIONS } from "./migrations.ts";
 import type { ChatMessage, ChatStorage } from "./types.ts";
 
+/** The SQLite message store (the embedded default). */
 export class MessageStore implements ChatStorage {
   readonly engine = "sqlite" as const;
   readonly shared = false;

@@ -1,5 +1,6 @@
 // The chat's storage interface: one implementation per engine (SQLite embedded, PostgreSQL shared).
 
+/** One stored chat message, as `/messages` returns it. */
 export interface ChatMessage {
   id: number;
   name: string;
