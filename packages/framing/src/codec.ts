@@ -4,7 +4,7 @@
 export {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_LINE_BYTES,
-  HEADER_BYTES,
+  FRAME_PREFIX_BYTES,
   MAX_ENCODABLE_FRAME_BYTES,
 } from "./constants.ts";
 export { FramingError, type FramingErrorCode } from "./errors.ts";

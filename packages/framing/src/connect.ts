@@ -9,6 +9,7 @@ import {
 import type { Protocol } from "./protocol.ts";
 import { type ConnectTlsOptions, TlsError } from "./tls.ts";
 
+/** Options of `connect`: where to, the protocol, the connection's limits and hooks. */
 export interface ConnectOptions<In, Out> extends ConnectionOptions, ConnectionHooks<In, Out> {
   hostname: string;
   port: number;

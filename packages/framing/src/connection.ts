@@ -16,6 +16,7 @@ import { OutputBuffer } from "./output-buffer.ts";
 import type { MessageDecoder, Protocol } from "./protocol.ts";
 import { scheduleFlush } from "./write-scheduler.ts";
 
+/** Limits of one Connection (output queue, stalled reader, deadlines), shared by `listen` and `connect`. */
 export interface ConnectionOptions {
   /** Hard cap on outgoing bytes waiting for a slow reader; past it the peer is dropped. @default 1 MiB */
   maxQueuedBytes?: number;
@@ -39,6 +40,7 @@ export interface ConnectionOptions {
   closeTimeoutMs?: number;
 }
 
+/** What a Connection uses for a limit left out (queue sizes, send and idle timeouts). */
 export const CONNECTION_DEFAULTS = {
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
   stallQueuedBytes: DEFAULT_STALL_QUEUED_BYTES,
@@ -50,6 +52,7 @@ export const CONNECTION_DEFAULTS = {
   closeTimeoutMs: 5000,
 } satisfies Required<ConnectionOptions>;
 
+/** Counters of one Connection: bytes and messages each way. */
 export interface ConnectionStats {
   bytesIn: number;
   bytesOut: number;

@@ -1,7 +1,7 @@
 // Wire constants and default limits of the framing codecs.
 
 /** Bytes in the length prefix: an unsigned 32-bit big-endian payload length. */
-export const HEADER_BYTES = 4;
+export const FRAME_PREFIX_BYTES = 4;
 
 /** The largest payload a 4-byte length prefix can express. */
 export const MAX_ENCODABLE_FRAME_BYTES = 0xffff_ffff;

@@ -1,5 +1,6 @@
 // FramingError: the one error class of @netkit/framing; match on `code`, not on the message.
 
+/** The codes a FramingError carries. */
 export type FramingErrorCode =
   /** A length prefix announced a payload over the decoder's `maxFrameBytes`. */
   | "FRAME_TOO_LARGE"
@@ -24,6 +25,7 @@ export type FramingErrorCode =
   /** The connection is closed. */
   | "CLOSED";
 
+/** The one error class of @netkit/framing; match on `code`. */
 export class FramingError extends Error {
   override readonly name = "FramingError";
   constructor(

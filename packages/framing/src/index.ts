@@ -1,8 +1,7 @@
 // @netkit/framing: message framing over byte streams, and a connection helper over Bun sockets.
 
-export { describeCodePoint } from "./code-point-names.ts";
+// Connection helper: listen (servers), connect (clients), one Connection per peer
 export { type ConnectOptions, connect } from "./connect.ts";
-// Connection helper
 export {
   CONNECTION_DEFAULTS,
   Connection,
@@ -14,12 +13,11 @@ export {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_QUEUED_BYTES,
-  HEADER_BYTES,
+  FRAME_PREFIX_BYTES,
   MAX_ENCODABLE_FRAME_BYTES,
 } from "./constants.ts";
 // Errors
 export { FramingError, type FramingErrorCode } from "./errors.ts";
-export { InputBudget } from "./input-budget.ts";
 // Length-prefixed frames
 export {
   encodeFrame,
@@ -30,6 +28,7 @@ export {
 } from "./length-prefixed.ts";
 // Lines
 export { encodeLine, LineDecoder, type LineDecoderOptions } from "./lines.ts";
+// Listening
 export {
   LISTEN_DEFAULTS,
   type Listener,
@@ -54,7 +53,6 @@ export { type RateDecision, RateLimiter, TokenBucket } from "./rate-limit.ts";
 // Text policy: what untrusted names and texts may hold, how names compare
 export {
   decodeUtf8,
-  invalidUtf8Offset,
   type NameRules,
   nameKey,
   nameProblem,
@@ -65,6 +63,7 @@ export {
   textProblem,
   utf8Problem,
 } from "./text-policy.ts";
+// TLS
 export {
   type ConnectTlsOptions,
   checkTlsCredentials,
@@ -73,4 +72,5 @@ export {
   type TlsCredentials,
   TlsError,
 } from "./tls.ts";
+// UTF-8
 export { decodeText, encodeText } from "./utf8.ts";

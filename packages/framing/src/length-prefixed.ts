@@ -1,6 +1,10 @@
 // Length-prefixed frames: a big-endian payload length, then the payload. 4-byte prefixes are the BBS
 // and name service wire; 2-byte prefixes are DNS over TCP and TLS (RFC 1035 §4.2.2, RFC 7766, RFC 7858).
-import { DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, MAX_ENCODABLE_FRAME_BYTES } from "./constants.ts";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_PREFIX_BYTES,
+  MAX_ENCODABLE_FRAME_BYTES,
+} from "./constants.ts";
 import { FramingError } from "./errors.ts";
 import type { OutputBuffer } from "./output-buffer.ts";
 import { encodeText } from "./utf8.ts";
@@ -48,7 +52,7 @@ function writeFrame(
  * owns a plain ArrayBuffer, so DOM APIs (`fetch` bodies, `WebSocket.send`) take it as it is.
  */
 export function encodeFrame(payload: Uint8Array | string): Uint8Array<ArrayBuffer> {
-  return encodePrefixed(payload, HEADER_BYTES);
+  return encodePrefixed(payload, FRAME_PREFIX_BYTES);
 }
 
 /** Encodes one frame with a 2-byte length prefix (DNS over TCP, RFC 1035 §4.2.2). */
@@ -78,6 +82,7 @@ export function encodeFrameInto(
   writeFrame(body, bytes, offset, prefixBytes);
 }
 
+/** Options of `FrameDecoder` (and of the `frames()` protocol). */
 export interface FrameDecoderOptions {
   /** Length prefix size: 4 (u32) or 2 (u16, DNS over TCP). @default 4 */
   prefixBytes?: PrefixBytes;
@@ -109,7 +114,7 @@ export class FrameDecoder {
   #failure: FramingError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const prefix = options.prefixBytes ?? HEADER_BYTES;
+    const prefix = options.prefixBytes ?? FRAME_PREFIX_BYTES;
     if (prefix !== 2 && prefix !== 4) throw new RangeError("prefixBytes must be 2 or 4");
     this.prefixBytes = prefix;
     const limit = maxEncodable(prefix);

@@ -12,6 +12,7 @@ export function encodeLine(text: string): Uint8Array {
   return encodeText(`${text}\n`);
 }
 
+/** Options of `LineDecoder`. */
 export interface LineDecoderOptions {
   /** Longest line accepted, in bytes, without its line ending. @default 64 KiB */
   maxLineBytes?: number;

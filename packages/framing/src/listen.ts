@@ -12,6 +12,7 @@ import { type Log, silentLog } from "./log.ts";
 import type { Protocol } from "./protocol.ts";
 import { checkTlsCredentials, type ListenTlsOptions, type TlsCredentials } from "./tls.ts";
 
+/** Options of `listen`: address, protocol, caps, TLS, and the hooks that receive connections and messages. */
 export interface ListenOptions<In, Out> extends ConnectionOptions, ConnectionHooks<In, Out> {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -55,6 +56,7 @@ export interface Refusal {
   limit: number;
 }
 
+/** A listening server, as `listen` returns it. */
 export interface Listener<In, Out> {
   readonly hostname: string;
   readonly port: number;
@@ -70,6 +72,7 @@ export interface Listener<In, Out> {
   stop(closeActive?: boolean): Promise<void>;
 }
 
+/** What `listen` uses for an option left out (`--help` shows these). */
 export const LISTEN_DEFAULTS = {
   hostname: "127.0.0.1",
   maxConnections: 10_000,

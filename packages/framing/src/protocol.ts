@@ -35,6 +35,7 @@ export interface DecoderContext {
   onRecoverable(error: FramingError, index: number): void;
 }
 
+/** How a connection turns bytes into messages and back: `frames()`, `lines()`, `bytes()`, or your own. */
 export interface Protocol<In, Out> {
   createDecoder(context: DecoderContext): MessageDecoder<In>;
   encode(message: Out): Uint8Array;
@@ -96,6 +97,7 @@ export function bytes(): Protocol<Uint8Array, Uint8Array | string> {
   };
 }
 
+/** Options of the `lines()` protocol. */
 export interface LinesProtocolOptions {
   /** @default 64 KiB */
   maxLineBytes?: number;

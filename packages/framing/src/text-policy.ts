@@ -22,6 +22,7 @@ export type TextProblemCode =
   /** The bytes are not valid UTF-8. */
   | "INVALID_UTF8";
 
+/** Why `textProblem`, `nameProblem` or `utf8Problem` refused a text: a code and a message naming the character. */
 export interface TextProblem {
   code: TextProblemCode;
   /** E.g. `text contains U+202E RIGHT-TO-LEFT OVERRIDE at 5`. */
@@ -32,6 +33,7 @@ export interface TextProblem {
   codePoint: number;
 }
 
+/** How `textProblem` judges a text: which C0 controls the protocol allows in it. */
 export interface TextRules {
   /** What the message calls the text ("text", "post", "line"). @default "text" */
   subject?: string;
@@ -42,6 +44,7 @@ export interface TextRules {
   allowControls?: string;
 }
 
+/** How `nameProblem` judges a name: whether a space is allowed. */
 export interface NameRules {
   /** What the message calls the name ("name", "username", "recipient"). @default "name" */
   subject?: string;

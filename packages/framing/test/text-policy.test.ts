@@ -1,10 +1,9 @@
 // The shared text policy with plain calls: each refused class, the messages, the name key, UTF-8.
 import { describe, expect, test } from "bun:test";
+import { describeCodePoint } from "../src/code-point-names.ts";
 import {
   decodeUtf8,
-  describeCodePoint,
   FramingError,
-  invalidUtf8Offset,
   LineDecoder,
   nameKey,
   nameProblem,
@@ -12,6 +11,7 @@ import {
   textProblem,
   utf8Problem,
 } from "../src/index.ts";
+import { invalidUtf8Offset } from "../src/text-policy.ts";
 import { hex, utf8 } from "./helpers.ts";
 
 describe("textProblem", () => {
