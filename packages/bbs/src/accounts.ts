@@ -6,6 +6,7 @@ import type { BbsStorage } from "./store/types.ts";
 import { LoginThrottle, type ThrottleOptions } from "./throttle.ts";
 import { passwordProblem } from "./validate.ts";
 
+/** Options of `Accounts` (the failed-login throttle's among them). */
 export interface AccountsOptions extends ThrottleOptions {
   minPasswordChars?: number;
   maxPasswordBytes?: number;
@@ -15,6 +16,7 @@ export interface AccountsOptions extends ThrottleOptions {
   argon2TimeCost?: number;
 }
 
+/** What registering or logging in came to: ok, or the reason it was refused. */
 export type AccountResult = { ok: true } | { ok: false; reason: string };
 
 /** Counters for stats and tests. */

@@ -13,6 +13,7 @@ export interface BoardPresence {
   changed(): void;
 }
 
+/** Options of `new Board()`. */
 export interface BoardOptions extends AccountsOptions {
   maxUsernameChars?: number;
   maxTextBytes?: number;
@@ -21,6 +22,7 @@ export interface BoardOptions extends AccountsOptions {
   log?: Log;
 }
 
+/** The board as a service shared by every session: store, accounts, who is online, limits, log; no sockets. */
 export class Board {
   readonly store: BbsStorage;
   /** Set when the board is one of several instances (--redis). */

@@ -10,6 +10,7 @@ import {
 import { BANNER, BBS_DEFAULTS } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
 
+/** Options of `BbsClient.connect`. */
 export interface BbsClientOptions {
   host: string;
   /** @default 10333 */
@@ -31,6 +32,7 @@ export interface ListedMessage {
 
 type Conn = Connection<Uint8Array, Uint8Array | string>;
 
+/** A library client of the board: logs in over the framed protocol, posts, lists, sends direct messages. */
 export class BbsClient {
   readonly username: string;
   readonly #conn: Conn;

@@ -18,6 +18,7 @@ import type { Log } from "@netkit/framing";
 import { RedisPair } from "@netkit/store";
 import type { RedisClient } from "bun";
 
+/** What `BbsCluster` uses for an option left out. */
 export const CLUSTER_DEFAULTS = {
   /** Key and channel prefix, so several boards can share one Redis. */
   prefix: "netkit:bbs:",
@@ -32,6 +33,7 @@ export const CLUSTER_DEFAULTS = {
   readTimeoutMs: 500,
 };
 
+/** Options of `new BbsCluster()`. */
 export interface ClusterOptions {
   url: string;
   /** Unique per instance. @default random */
@@ -51,6 +53,7 @@ export interface ClusterOptions {
   onConnected(): Promise<void>;
 }
 
+/** Links several board instances through Redis: who is online everywhere, new posts and messages announced. */
 export class BbsCluster {
   readonly instanceId: string;
   readonly #o: Required<Omit<ClusterOptions, "log" | "instanceId">> & { log: Log };

@@ -3,6 +3,7 @@
 /** The banner the seed's server sends first and the seed's client checks. */
 export const BANNER = "BBS Server 1.2";
 
+/** What `startBbsServer` uses for an option left out (`--help` shows these). */
 export const BBS_DEFAULTS = {
   hostname: "127.0.0.1",
   /** The seed's port. */
@@ -66,4 +67,5 @@ export const BBS_DEFAULTS = {
   argon2TimeCost: 2,
 };
 
+/** SQLite's `synchronous` setting for the board's database: NORMAL (fast, may lose the last commits on power loss) or FULL. */
 export type SynchronousMode = "NORMAL" | "FULL";

@@ -1,6 +1,6 @@
 // Encodes many frames into few buffers: the fast path for long listings.
 
-import { HEADER_BYTES } from "@netkit/framing";
+import { FRAME_PREFIX_BYTES } from "@netkit/framing";
 
 const utf8 = new TextEncoder();
 
@@ -16,16 +16,16 @@ export function* encodeFrameChunks(
   let view = new DataView(buf.buffer);
   let offset = 0;
   for (const row of rows) {
-    const worst = HEADER_BYTES + row.length * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
+    const worst = FRAME_PREFIX_BYTES + row.length * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
     if (offset + worst > buf.length) {
       if (offset > 0) yield buf.subarray(0, offset);
       buf = new Uint8Array(Math.max(targetBytes, worst));
       view = new DataView(buf.buffer);
       offset = 0;
     }
-    const { written } = utf8.encodeInto(row, buf.subarray(offset + HEADER_BYTES));
+    const { written } = utf8.encodeInto(row, buf.subarray(offset + FRAME_PREFIX_BYTES));
     view.setUint32(offset, written);
-    offset += HEADER_BYTES + written;
+    offset += FRAME_PREFIX_BYTES + written;
   }
   if (offset > 0) yield buf.subarray(0, offset);
 }

@@ -1,5 +1,6 @@
 // BbsError: the one error class of @netkit/bbs; match on `code`, not on the message.
 
+/** The codes a BbsError carries. */
 export type BbsErrorCode =
   | "WRONG_PROTOCOL" // the server's banner is not "BBS Server 1.2"
   | "UNKNOWN_DOMAIN" // the name service does not know the domain
@@ -10,6 +11,7 @@ export type BbsErrorCode =
   | "REFUSED" // the server answered `error: <reason>`
   | "TIMEOUT"; // no reply in time
 
+/** The one error class of @netkit/bbs; match on `code`. */
 export class BbsError extends Error {
   override readonly name = "BbsError";
   constructor(

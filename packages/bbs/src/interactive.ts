@@ -12,14 +12,16 @@ import { BBS_DEFAULTS } from "./defaults.ts";
 import { BbsError } from "./errors.ts";
 import { textProblem, usernameProblem } from "./validate.ts";
 
-export const CLIENT_DEFAULTS = {
+/** What `runBbsClient` uses for a value left out (`--help` shows these). */
+export const BBS_CLIENT_DEFAULTS = {
   namesHost: "127.0.0.1",
   /** The seed's name service port ("DNS Server 1.0"). */
   namesPort: 10334,
   timeoutMs: 10_000,
 };
 
-export interface ClientRunOptions {
+/** Options of `runBbsClient` (the interactive client of `bbs connect`). */
+export interface RunBbsClientOptions {
   /** HOST|DOMAIN[:PORT]; asked for at a prompt when absent. */
   target?: string;
   /** Asked for at a prompt when absent. */
@@ -95,7 +97,7 @@ export function parseTarget(target: string): { host: string; port: number } {
 }
 
 /** Runs one client session; resolves with the exit code (0 after quit or end of input). */
-export async function runBbsClient(options: ClientRunOptions): Promise<number> {
+export async function runBbsClient(options: RunBbsClientOptions): Promise<number> {
   const { write, prompt } = options;
   const ask = async (text: string): Promise<string | undefined> => {
     prompt(text);
@@ -117,9 +119,9 @@ export async function runBbsClient(options: ClientRunOptions): Promise<number> {
     let address: string | null;
     try {
       address = await lookupName(host, {
-        host: options.namesHost ?? CLIENT_DEFAULTS.namesHost,
-        port: options.namesPort ?? CLIENT_DEFAULTS.namesPort,
-        timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+        host: options.namesHost ?? BBS_CLIENT_DEFAULTS.namesHost,
+        port: options.namesPort ?? BBS_CLIENT_DEFAULTS.namesPort,
+        timeoutMs: options.timeoutMs ?? BBS_CLIENT_DEFAULTS.timeoutMs,
       });
     } catch (error) {
       write(`name service: ${(error as Error).message}\n`);

@@ -22,6 +22,7 @@ import type { BbsStorage } from "./store/types.ts";
 /** A client connection: length-prefixed frames in, frames (or strings sent as frames) out. */
 type Peer = Connection<Uint8Array, Uint8Array | string>;
 
+/** Options of `startBbsServer`; each one left out takes its value from `BBS_DEFAULTS`. */
 export interface BbsServerOptions extends BoardOptions {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -67,6 +68,7 @@ export interface BbsServerOptions extends BoardOptions {
   log?: Log;
 }
 
+/** A running board, as `startBbsServer` resolves it. */
 export interface BbsServer {
   readonly hostname: string;
   readonly port: number;
@@ -84,7 +86,7 @@ export interface BbsServer {
   stop(): Promise<void>;
 }
 
-/** Opens (and migrates) the store, then listens. */
+/** Opens (and migrates) the store, then listens; resolves once it listens. `stop()` waits for every session to close and the store to commit. */
 export async function startBbsServer(options: BbsServerOptions = {}): Promise<BbsServer> {
   const log: Log = options.log ?? (() => {});
   const maxQueuedBytes = options.maxQueuedBytes ?? BBS_DEFAULTS.maxQueuedBytes;

@@ -4,6 +4,7 @@
 import { BBS_DEFAULTS } from "./defaults.ts";
 import type { Awaitable, BbsStorage, LoginLimits, LoginReservation } from "./store/types.ts";
 
+/** Limits of the failed-login throttle (per username, per source address). */
 export interface ThrottleOptions {
   /** Login attempts per username per window that may check a password. @default 5 */
   maxFailuresPerName?: number;

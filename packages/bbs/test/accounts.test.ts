@@ -2,16 +2,9 @@
 // parallel guessing and across a reopen, and the input rules.
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-  Accounts,
-  addressKey,
-  BBS_DEFAULTS,
-  BbsStore,
-  LoginThrottle,
-  passwordProblem,
-  textProblem,
-  usernameProblem,
-} from "../src/index.ts";
+import { Accounts, BBS_DEFAULTS, BbsStore } from "../src/index.ts";
+import { addressKey, LoginThrottle } from "../src/throttle.ts";
+import { passwordProblem, textProblem, usernameProblem } from "../src/validate.ts";
 import { FAST_ARGON2, tempDir } from "./helpers.ts";
 
 /** A throttle over a real in-memory SQLite store, with a clock the test moves. */

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startNameService } from "@netkit/dns";
-import { BbsClient, type BbsServer, parseTarget, startBbsServer } from "../src/index.ts";
+import { BbsClient, type BbsServer, startBbsServer } from "../src/index.ts";
+import { parseTarget } from "../src/interactive.ts";
 import { FAST_ARGON2, frame, RawClient, tempDir } from "./helpers.ts";
 
 const CLI = join(import.meta.dir, "..", "..", "..", "apps", "cli");

@@ -1,7 +1,9 @@
 // Property test: random frame sequences never throw, and only valid data reaches storage.
 import { expect, test } from "bun:test";
 import { prng } from "@netkit/testkit";
-import { BbsStore, Board, COMMANDS, Session, textProblem, usernameProblem } from "../src/index.ts";
+import { BbsStore, Board } from "../src/index.ts";
+import { COMMANDS, Session } from "../src/session.ts";
+import { textProblem, usernameProblem } from "../src/validate.ts";
 import { FAST_ARGON2 } from "./helpers.ts";
 
 const utf8 = new TextEncoder();

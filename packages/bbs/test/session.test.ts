@@ -1,7 +1,8 @@
 // The protocol state machine with plain calls: frames in, replies out, no sockets.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { LogEvent } from "@netkit/framing";
-import { BbsStore, Board, type Reply, Session } from "../src/index.ts";
+import { BbsStore, Board } from "../src/index.ts";
+import { type Reply, Session } from "../src/session.ts";
 import { FAST_ARGON2 } from "./helpers.ts";
 
 const utf8 = new TextEncoder();

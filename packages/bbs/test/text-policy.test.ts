@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { LogEvent } from "@netkit/framing";
 import { migrateSqlite } from "@netkit/store";
-import { Accounts, BbsStore, Board, MIGRATIONS, type Reply, Session } from "../src/index.ts";
+import { Accounts, BbsStore, Board, MIGRATIONS } from "../src/index.ts";
+import { type Reply, Session } from "../src/session.ts";
 import { FAST_ARGON2, tempDir } from "./helpers.ts";
 
 const utf8 = new TextEncoder();

@@ -1,8 +1,8 @@
 // `bbs`: the BBS server (`bbs [--port] [--db]`) and its client (`bbs connect [TARGET]`).
 import { createInterface } from "node:readline";
 import {
+  BBS_CLIENT_DEFAULTS,
   BBS_DEFAULTS,
-  CLIENT_DEFAULTS,
   CLUSTER_DEFAULTS,
   defaultClientStatePath,
   runBbsClient,
@@ -54,15 +54,15 @@ Several instances: run one per port with the same --postgres and --redis, e.g.
 const clientUsage = `Usage: bun run apps/cli bbs connect [HOST|DOMAIN[:PORT]] [--user NAME] [--names HOST:PORT]
 
 Connects to a BBS. A domain is looked up with the name service first ("DNS Server 1.0",
-default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort}); an IP address is used directly. Missing values
+default ${BBS_CLIENT_DEFAULTS.namesHost}:${BBS_CLIENT_DEFAULTS.namesPort}); an IP address is used directly. Missing values
 are asked for. When stdin is not a terminal it carries exactly the lines a user would type.
 
 Options:
   --user NAME         username (asked for when absent)
-  --names HOST:PORT   name service (default ${CLIENT_DEFAULTS.namesHost}:${CLIENT_DEFAULTS.namesPort})
+  --names HOST:PORT   name service (default ${BBS_CLIENT_DEFAULTS.namesHost}:${BBS_CLIENT_DEFAULTS.namesPort})
   --state PATH        where \`new\` remembers the last post seen ("" for nowhere;
                       default ${defaultClientStatePath()})
-  --timeout-ms MS     bound on connecting and on every reply (default ${CLIENT_DEFAULTS.timeoutMs})
+  --timeout-ms MS     bound on connecting and on every reply (default ${BBS_CLIENT_DEFAULTS.timeoutMs})
   --tls               speak TLS (give the server's TLS port, default ${BBS_DEFAULTS.tlsPort});
                       the certificate is verified and a failure is an error
   --ca FILE           PEM of the CA or self-signed certificate to trust (with --tls)`;
@@ -147,7 +147,7 @@ async function runClient(args: string[]): Promise<number> {
     const i = values.names.lastIndexOf(":");
     if (i <= 0) throw new UsageError("--names must be HOST:PORT", clientUsage);
     namesHost = values.names.slice(0, i).replace(/^\[|\]$/g, "");
-    namesPort = parsePort(values.names.slice(i + 1), CLIENT_DEFAULTS.namesPort, clientUsage);
+    namesPort = parsePort(values.names.slice(i + 1), BBS_CLIENT_DEFAULTS.namesPort, clientUsage);
   }
   const timeout = values["timeout-ms"];
   if (timeout !== undefined && !/^\d+$/.test(timeout)) {

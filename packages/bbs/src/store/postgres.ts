@@ -38,6 +38,7 @@ import type {
 /** Rows per multi-row INSERT (3 parameters each, PostgreSQL allows 65,535). */
 const POSTS_PER_INSERT = 1000;
 
+/** Options of `PgStore.open`. */
 export interface PgStoreOptions {
   /** postgres://user:password@host:port/database */
   url: string;
@@ -58,6 +59,7 @@ function storeClosed(): BbsError {
   return new BbsError("STORE_CLOSED", "store is closed");
 }
 
+/** The PostgreSQL store, shared by several instances, with group commit. */
 export class PgStore implements BbsStorage {
   readonly engine = "postgres" as const;
   readonly location: string;

@@ -29,7 +29,8 @@ export type { DirectMessage, Post, StoreStats } from "./types.ts";
 /** Rows per multi-row INSERT: 3 parameters each, far below SQLite's variable limit. */
 const POSTS_PER_INSERT = 128;
 
-export interface StoreOptions {
+/** Options of `new BbsStore()`. */
+export interface BbsStoreOptions {
   /** File path, or ":memory:". @default BBS_DEFAULTS.dbPath */
   path?: string;
   /** @default "NORMAL" */
@@ -48,6 +49,7 @@ export interface StoreOptions {
   now?: () => number;
 }
 
+/** The SQLite store (the embedded default), with group commit. */
 export class BbsStore implements BbsStorage {
   readonly engine = "sqlite" as const;
   readonly path: string;
@@ -69,7 +71,7 @@ export class BbsStore implements BbsStorage {
   #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #logins: SqliteLogins;
 
-  constructor(options: StoreOptions = {}) {
+  constructor(options: BbsStoreOptions = {}) {
     this.path = options.path ?? BBS_DEFAULTS.dbPath;
     this.#now = options.now ?? Date.now;
     const synchronous = options.synchronous ?? BBS_DEFAULTS.synchronous;

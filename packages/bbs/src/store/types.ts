@@ -6,6 +6,7 @@ import type { PendingWrite } from "@netkit/store";
 
 export type Awaitable<T> = T | Promise<T>;
 
+/** A stored public post. */
 export interface Post {
   id: number;
   author: string;
@@ -13,6 +14,7 @@ export interface Post {
   createdMs: number;
 }
 
+/** A stored direct message. */
 export interface DirectMessage {
   id: number;
   sender: string;
@@ -21,6 +23,7 @@ export interface DirectMessage {
   createdMs: number;
 }
 
+/** Counters of a store's group commit. */
 export interface StoreStats {
   /** Transactions committed by the group commit. */
   commits: number;
@@ -47,6 +50,7 @@ export interface LoginReservation {
   retryAfterMs: number;
 }
 
+/** What the board needs from its storage; `BbsStore` (SQLite) and `PgStore` (PostgreSQL) implement it. */
 export interface BbsStorage {
   /** "sqlite" or "postgres". */
   readonly engine: "sqlite" | "postgres";
