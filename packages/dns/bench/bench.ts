@@ -1,13 +1,8 @@
 // Codec benchmark: encode/decode of a typical answer (4 A records, compressed), ours vs dns-packet.
 // Prints a table, then one JSON line with the figures (the last line of output).
 import * as dnsPacket from "dns-packet";
-import {
-  createQuery,
-  createResponse,
-  decodeMessage,
-  encodeMessage,
-  RecordType,
-} from "../src/index.ts";
+import { createResponse } from "../src/codec/message.ts";
+import { createQuery, decodeMessage, encodeMessage, RecordType } from "../src/index.ts";
 import { benchServer } from "./server.ts";
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 500);

@@ -27,11 +27,14 @@ export const RecordType = {
   /** QTYPE only: "*". */
   ANY: 255,
 } as const;
+/** The mnemonic of a known record type (`"A"`, `"MX"`, …). */
 export type RecordTypeName = keyof typeof RecordType;
+/** The number of a known record type (a value of `RecordType`). */
 export type KnownRecordType = (typeof RecordType)[RecordTypeName];
 
 /** CLASS values (RFC 1035 §3.2.4, §3.2.5). */
 export const RecordClass = { IN: 1, CS: 2, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const;
+/** The mnemonic of a known class. */
 export type RecordClassName = keyof typeof RecordClass;
 
 /** RCODE values, including the EDNS extended ones (RFC 1035 §4.1.1, RFC 6891 §9, RFC 2136). */
@@ -50,10 +53,12 @@ export const Rcode = {
   BADVERS: 16,
   BADCOOKIE: 23,
 } as const;
+/** The mnemonic of a known response code. */
 export type RcodeName = keyof typeof Rcode;
 
 /** OPCODE values (RFC 1035 §4.1.1, RFC 1996, RFC 2136). */
 export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
+/** The mnemonic of a known opcode. */
 export type OpcodeName = keyof typeof Opcode;
 
 function reverse<T extends Record<string, number>>(table: T): Map<number, string> {

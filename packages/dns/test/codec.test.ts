@@ -1,23 +1,22 @@
 // Unit tests of the wire codec: golden bytes, round trips, malformed input, names.
 import { describe, expect, test } from "bun:test";
-import { readName } from "../src/codec/name.ts";
+import { formatIPv6, parseIPv6, reverseName } from "../src/codec/address.ts";
+import { createResponse, isRecordType } from "../src/codec/message.ts";
 import {
   compareNames,
+  isSubdomain,
+  namesEqual,
+  normalizeName,
+  readName,
+} from "../src/codec/name.ts";
+import {
   createQuery,
-  createResponse,
   DnsError,
   decodeMessage,
   encodeMessage,
-  formatIPv6,
-  isRecordType,
-  isSubdomain,
   type Message,
-  namesEqual,
-  normalizeName,
-  parseIPv6,
   Rcode,
   RecordType,
-  reverseName,
 } from "../src/index.ts";
 import { hex, sampleRecords, toHexString } from "./helpers.ts";
 

@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeMessage, encodeMessage, formatRecord, RecordType } from "../src/index.ts";
+import { decodeMessage, encodeMessage, RecordType } from "../src/index.ts";
+import { formatRecord } from "../src/presentation/format.ts";
 import { hex, toHexString } from "./helpers.ts";
 
 const load = (name: string) =>

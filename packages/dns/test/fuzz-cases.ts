@@ -1,14 +1,8 @@
 // Fuzz case generator shared by test/fuzz.test.ts (≥100k cases) and scripts/fuzz.ts (millions).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createQuery,
-  createResponse,
-  DnsError,
-  decodeMessage,
-  encodeMessage,
-  type Message,
-} from "../src/index.ts";
+import { createResponse } from "../src/codec/message.ts";
+import { createQuery, DnsError, decodeMessage, encodeMessage, type Message } from "../src/index.ts";
 import { hex, prng, sampleRecords } from "./helpers.ts";
 
 /** Valid messages to mutate: the dig/NSD captures plus one message holding every sample record. */

@@ -66,7 +66,8 @@ const PIECES = [
 
 test(`20,000 random presentation lines (seed ${seed})`, async () => {
   const { prng } = await import("./helpers.ts");
-  const { DnsError, formatRecord, parseRecord } = await import("../src/index.ts");
+  const { DnsError } = await import("../src/index.ts");
+  const { formatRecord, parseRecord } = await import("../src/presentation/index.ts");
   const rand = prng(seed);
   let parsed = 0;
   for (let i = 0; i < 20_000; i++) {

@@ -1,5 +1,6 @@
 // Small test helpers: hex <-> bytes, a seeded PRNG, and a sample of every record type.
-import { parseRecord, type ResourceRecord } from "../src/index.ts";
+import type { ResourceRecord } from "../src/index.ts";
+import { parseRecord } from "../src/presentation/parse.ts";
 
 export function hex(text: string): Uint8Array {
   const clean = text.replace(/#.*$/gm, "").replace(/\s+/g, "");

@@ -1,16 +1,13 @@
 // Presentation format: print and parse for every type, dig's spelling, RFC 3597 generic form.
 import { describe, expect, test } from "bun:test";
+import { DnsError, RecordType } from "../src/index.ts";
+import { formatQuestion, formatRdata, formatRecord } from "../src/presentation/format.ts";
 import {
-  DnsError,
-  formatQuestion,
-  formatRdata,
-  formatRecord,
   parseRdata,
   parseRecord,
   parseTtl,
-  RecordType,
   tokenizePresentation,
-} from "../src/index.ts";
+} from "../src/presentation/parse.ts";
 import { SAMPLE_RECORD_LINES } from "./helpers.ts";
 
 describe("print and parse every sample", () => {

@@ -1,19 +1,19 @@
 // The resolver against scripted UDP/TCP servers on 127.0.0.1: spoofed and mismatched replies,
 // truncation + TCP retry, server rotation, timeouts, concurrency on one socket, random ids.
 import { afterEach, describe, expect, test } from "bun:test";
+import { createResponse } from "../src/codec/message.ts";
 import {
   createQuery,
-  createResponse,
   DnsError,
   decodeMessage,
   encodeMessage,
-  interpretResponse,
   type Message,
-  parseResolvConf,
   parseServerAddress,
   RecordType,
   Resolver,
 } from "../src/index.ts";
+import { parseResolvConf } from "../src/resolver/resolv-conf.ts";
+import { interpretResponse } from "../src/resolver/resolver.ts";
 
 type Reply = (
   query: Message,

@@ -35,6 +35,7 @@ export function writeIPv4(text: string, buf: Uint8Array, offset: number): boolea
   return part === 4;
 }
 
+/** Whether `text` is a dotted-quad IPv4 address. */
 export function isIPv4(text: string): boolean {
   try {
     parseIPv4(text);
@@ -74,6 +75,7 @@ export function parseIPv6(text: string): Uint8Array {
   return out;
 }
 
+/** Whether `text` is an IPv6 address in any RFC 4291 text form. */
 export function isIPv6(text: string): boolean {
   try {
     parseIPv6(text);
@@ -85,6 +87,7 @@ export function isIPv6(text: string): boolean {
 
 const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
 
+/** Four bytes at `offset` as dotted-quad text. */
 export function formatIPv4(b: Uint8Array, offset = 0): string {
   return `${DECIMAL[b[offset] as number]}.${DECIMAL[b[offset + 1] as number]}.${DECIMAL[b[offset + 2] as number]}.${DECIMAL[b[offset + 3] as number]}`;
 }

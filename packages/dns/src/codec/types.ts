@@ -69,6 +69,7 @@ export interface RecordDataMap {
   CAA: CaaData;
   OPT: OptData;
 }
+/** A record type whose data is decoded into fields (the keys of `RecordDataMap`). */
 export type TypedRecordName = keyof RecordDataMap;
 
 /** The fields every resource record has. */

@@ -45,6 +45,7 @@ export interface LookupOptions {
   commandLine?: string;
 }
 
+/** What `runLookup` uses for an option left out. */
 export const LOOKUP_DEFAULTS = {
   type: RecordType.A,
   timeoutMs: RESOLVER_DEFAULTS.timeoutMs,

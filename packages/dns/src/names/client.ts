@@ -3,6 +3,7 @@ import { connect, decodeText, frames } from "@netkit/framing";
 import { DnsError } from "../errors.ts";
 import { NAME_SERVICE_DEFAULTS } from "./service.ts";
 
+/** Options of `lookupName`. */
 export interface LookupNameOptions {
   /** @default "127.0.0.1" */
   host?: string;

@@ -49,6 +49,7 @@ export interface NameServiceLimits {
   maxConnectionsPerAddress?: number;
 }
 
+/** Options of `startNameService`; each one left out takes its value from `NAME_SERVICE_DEFAULTS`. */
 export interface NameServiceOptions extends NameServiceLimits {
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -59,6 +60,7 @@ export interface NameServiceOptions extends NameServiceLimits {
   log?: Log;
 }
 
+/** A running name service, as `startNameService` resolves it. */
 export interface NameService {
   readonly hostname: string;
   readonly port: number;

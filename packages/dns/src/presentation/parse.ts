@@ -16,6 +16,7 @@ export interface RdataToken {
   text: string;
   quoted: boolean;
 }
+/** One field of record data in presentation form: a token, or plain text. */
 export type RdataField = RdataToken | string;
 
 function tok(f: RdataField): RdataToken {

@@ -45,6 +45,7 @@ export interface ResolverOptions {
   tls?: ConnectTlsOptions;
 }
 
+/** What `Resolver` uses for an option left out. */
 export const RESOLVER_DEFAULTS = {
   servers: [] as (ServerAddress | string)[],
   timeoutMs: 2000,

@@ -81,6 +81,7 @@ export const DNS_SERVER_DEFAULTS = {
   tlsPort: 10853,
 } as const;
 
+/** Options of `startDnsServer`; each one left out takes its value from `DNS_SERVER_DEFAULTS`. */
 export interface DnsServerOptions {
   zones: ZoneSet | Iterable<Zone>;
   /** @default "127.0.0.1" */
@@ -116,6 +117,7 @@ export interface DnsServerOptions {
   logQueries?: boolean;
 }
 
+/** A running authoritative server, as `startDnsServer` resolves it. */
 export interface DnsServer {
   readonly hostname: string;
   readonly port: number;
@@ -129,6 +131,7 @@ export interface DnsServer {
   reload(zones: ZoneSet | Iterable<Zone>): void;
   /** A copy of the counters. */
   stats(): ServerStats;
+  /** Closes the UDP socket and every TCP connection, and waits for them. */
   stop(): Promise<void>;
 }
 
@@ -136,7 +139,7 @@ function toZoneSet(zones: ZoneSet | Iterable<Zone>): ZoneSet {
   return zones instanceof ZoneSet ? zones : new ZoneSet(zones);
 }
 
-/** Starts the server on UDP and TCP at the same port. */
+/** Starts the server on UDP and TCP at the same port; resolves once it listens. `stop()` waits for every connection to close. */
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const log = options.log ?? silentLog;
   const logQueries = options.logQueries ?? false;

@@ -12,6 +12,7 @@ import {
   startDnsServer,
 } from "./server.ts";
 
+/** What `startDnsService` uses for an option left out: the server's defaults plus the name service's port and the zone file. */
 export const DNS_SERVICE_DEFAULTS = {
   ...DNS_SERVER_DEFAULTS,
   /** The name service's port; 0 turns it off. */
@@ -20,6 +21,7 @@ export const DNS_SERVICE_DEFAULTS = {
   watchIntervalMs: 500,
 } as const;
 
+/** Options of `startDnsService`; each one left out takes its value from `DNS_SERVICE_DEFAULTS`. */
 export interface DnsServiceOptions extends Omit<DnsServerOptions, "zones"> {
   /** Zone files; none serves the embedded default zone `netkit.test.`. */
   zoneFiles?: readonly ZoneFileSpec[];
@@ -33,6 +35,7 @@ export interface DnsServiceOptions extends Omit<DnsServerOptions, "zones"> {
   watchIntervalMs?: number;
 }
 
+/** What `startDnsService` runs: the DNS server and, unless turned off, the name service beside it. */
 export interface DnsService {
   readonly dns: DnsServer;
   /** The name service, unless disabled. */
@@ -40,6 +43,7 @@ export interface DnsService {
   /** Re-reads the zone files (SIGHUP); a file that fails keeps its last good zone. */
   reloadZones(): void;
   stats(): ServerStats;
+  /** Stops both servers and waits for their connections to close. */
   stop(): Promise<void>;
 }
 

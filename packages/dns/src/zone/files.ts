@@ -18,6 +18,7 @@ export function parseZoneFileSpec(text: string): ZoneFileSpec {
   return i > 0 ? { origin: text.slice(0, i), path: text.slice(i + 1) } : { path: text };
 }
 
+/** Zone files (from `parseZoneFileSpec`), loaded together and reloaded when asked or when a file changes. */
 export class ZoneFiles {
   readonly specs: readonly ZoneFileSpec[];
   readonly #log: Log;

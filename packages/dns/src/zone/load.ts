@@ -7,6 +7,7 @@ import { ZoneSyntaxError } from "./lexer.ts";
 import { type ParseZoneOptions, parseZoneText } from "./parse.ts";
 import { buildZone, type RecordSource, type Zone } from "./zone.ts";
 
+/** Options of `parseZone`. */
 export interface LoadZoneOptions {
   /** The zone's origin; by default the file's SOA owner (and `$ORIGIN` sets the origin for names). */
   origin?: string;

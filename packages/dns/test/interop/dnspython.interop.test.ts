@@ -1,16 +1,16 @@
 // Cross-check with a real implementation: Debian's python3-dnspython decodes what we encode to the
 // same records, and we decode what it encodes, for every supported type (and unknown types).
 import { describe, expect, test } from "bun:test";
+import { createResponse } from "../../src/codec/message.ts";
 import {
   createQuery,
-  createResponse,
   decodeMessage,
   encodeMessage,
-  formatRecord,
-  parseRecord,
   RecordType,
   type ResourceRecord,
 } from "../../src/index.ts";
+import { formatRecord } from "../../src/presentation/format.ts";
+import { parseRecord } from "../../src/presentation/parse.ts";
 import { SAMPLE_RECORD_LINES, sampleRecords } from "../helpers.ts";
 import { PYTHON, run } from "./nsd.ts";
 
