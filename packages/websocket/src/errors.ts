@@ -20,7 +20,9 @@ export type WebSocketErrorCode =
   | "INFLATE_FAILED"
   | "HANDSHAKE_FAILED"
   | "PONG_TIMEOUT"
-  | "CLOSE_TIMEOUT";
+  | "CLOSE_TIMEOUT"
+  | "HANDLER_FAILED"
+  | "INTERNAL_ERROR";
 
 export class WebSocketError extends Error {
   override readonly name = "WebSocketError";
