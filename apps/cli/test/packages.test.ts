@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkEntry, clashes, type EntryReport, entries } from "../scripts/check-api.ts";
 import { checkPureSubpaths, PURE_SUBPATHS, resolveExport } from "../scripts/check-pure.ts";
 
 const root = join(import.meta.dir, "../../..");
@@ -145,4 +146,78 @@ describe("published packages", () => {
       rmSync(packs, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+// @netkit/http's source is being reworked separately (its `serve` will become a startXServer then);
+// until that lands, these exports of it may lack a doc comment. The list only shrinks.
+const HTTP_PENDING_DOCS = new Set([
+  "HTTP_DEFAULTS",
+  "HttpError",
+  "HttpErrorCode",
+  "HttpServer",
+  "ParserHandlers",
+  "ParserLimits",
+  "ParserPhase",
+  "RequestBodyFraming",
+  "RequestHead",
+  "ServeOptions",
+]);
+
+describe("the curated API (style.md: root index like Hono's, a name means one thing)", () => {
+  // Read after beforeAll has built dist/ (a describe body runs before any hook).
+  let reports: EntryReport[] = [];
+  let roots: EntryReport[] = [];
+  beforeAll(() => {
+    reports = libraries.flatMap((name) => entries(name).map(checkEntry));
+    roots = reports.filter((r) => !r.specifier.slice("@netkit/".length).includes("/"));
+  });
+
+  test("every export of every entry point (root and subpaths) has a doc comment", () => {
+    for (const report of reports) {
+      const pending = report.specifier.startsWith("@netkit/http") ? HTTP_PENDING_DOCS : new Set();
+      const undocumented = report.names
+        .filter((n) => !n.documented && !pending.has(n.name))
+        .map((n) => n.name);
+      expect({ entry: report.specifier, problems: report.problems, undocumented }).toEqual({
+        entry: report.specifier,
+        problems: [],
+        undocumented: [],
+      });
+      expect(report.names.length).toBeGreaterThan(0);
+    }
+  });
+
+  test("no name is exported by two libraries' root indexes with different meanings", () => {
+    expect(roots.map((r) => r.specifier).sort()).toEqual(
+      libraries.map((n) => `@netkit/${n}`).sort(),
+    );
+    expect(clashes(roots)).toEqual([]);
+  });
+
+  test("servers start the same way: startXServer(options): Promise<XServer>", () => {
+    const starters = roots.flatMap((r) =>
+      r.names
+        .filter((n) => /^(start\w*|serve\w*|open\w*Server|listen)$/.test(n.name))
+        .map((n) => n.name),
+    );
+    // framing's listen/connect are the transport's building blocks; http's serve is renamed later.
+    const known = new Set(["listen", "serve", "startDnsService", "startNameService"]);
+    for (const name of starters.filter((n) => !known.has(n))) {
+      expect(name).toMatch(/^start[A-Z]\w*Server$/);
+      const server = name.slice("start".length);
+      expect({ name, hasType: roots.some((r) => r.names.some((n) => n.name === server)) }).toEqual({
+        name,
+        hasType: true,
+      });
+    }
+  });
+
+  test("the root indexes stay curated (internals move to subpaths or stay in src/)", () => {
+    const counts = Object.fromEntries(roots.map((r) => [r.specifier, r.names.length]));
+    // Ceilings, not targets: a new export is fine, a root index regrowing into everything is not.
+    expect(counts["@netkit/dns"]).toBeLessThanOrEqual(70);
+    for (const [entry, count] of Object.entries(counts)) {
+      expect({ entry, under: count <= 70 }).toEqual({ entry, under: true });
+    }
+  });
 });
