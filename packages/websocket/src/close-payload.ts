@@ -23,7 +23,7 @@ export interface ClosePayload {
   reason: string;
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** Reads a close frame's body; throws WebSocketError (1002 bad code or length, 1007 bad UTF-8). */

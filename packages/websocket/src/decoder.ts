@@ -44,7 +44,8 @@ export interface DecoderOptions {
   inflate?: Inflate;
 }
 
-const textDecoder = new TextDecoder();
+// ignoreBOM keeps a leading U+FEFF: it is part of the message, not a marker to strip.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
 
 /** The longest header: 2 bytes, 8 of extended length, 4 of mask key. */
