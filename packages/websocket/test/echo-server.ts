@@ -15,6 +15,7 @@ export interface EchoServerOptions {
 
 export interface EchoServer {
   port: number;
+  tlsPort: number | undefined;
   sessions: Set<WebSocketSession>;
   stop(): Promise<void>;
 }
@@ -83,5 +84,5 @@ export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
       upgraded.delete(connection);
     },
   });
-  return { port: server.port, sessions, stop: () => server.stop() };
+  return { port: server.port, tlsPort: server.tlsPort, sessions, stop: () => server.stop() };
 }
