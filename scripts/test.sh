@@ -17,6 +17,8 @@ for entry in "${TOOLS[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$entry")
 done
 python3 -c "import dns" >/dev/null 2>&1 || missing+=("python3-dnspython:python3-dnspython")
+# Debian's package installs for the system interpreter, which the websocket interop test runs.
+/usr/bin/python3 -c "import websockets" >/dev/null 2>&1 || missing+=("python3-websockets:python3-websockets")
 [ -d /etc/ssl/certs ] || missing+=("ca-certificates:ca-certificates")
 if [ ${#missing[@]} -gt 0 ]; then
   packages=()
