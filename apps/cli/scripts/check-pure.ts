@@ -16,6 +16,8 @@ export const PURE_SUBPATHS = [
   { specifier: "@netkit/dns/zone", browser: true },
   // The HTTP parser works on Node's Buffer (a global in Node and Bun), so it promises Node, not browsers.
   { specifier: "@netkit/http/parser", browser: false },
+  // The WebSocket codec and handshake: a browser or Node client can reuse them.
+  { specifier: "@netkit/websocket/codec", browser: true },
 ] as const;
 
 export type Condition = "import" | "bun";

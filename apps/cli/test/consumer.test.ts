@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { freePort } from "@netkit/testkit";
 
 const root = join(import.meta.dir, "../../..");
-const libraries = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat"];
+const libraries = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat", "websocket"];
 const tsc = join(root, "node_modules/.bin/tsc");
 
 /** What a careful consumer turns on; skipLibCheck off so our published .d.ts are checked as well. */

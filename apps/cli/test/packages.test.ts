@@ -8,7 +8,7 @@ import { checkEntry, clashes, type EntryReport, entries } from "../scripts/check
 import { checkPureSubpaths, PURE_SUBPATHS, resolveExport } from "../scripts/check-pure.ts";
 
 const root = join(import.meta.dir, "../../..");
-const libraries = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat"];
+const libraries = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat", "websocket"];
 
 beforeAll(async () => {
   await Bun.$`node_modules/.bin/turbo run build --env-mode=loose --output-logs=errors-only`
