@@ -1,10 +1,10 @@
 // `bun run bench`: the codec alone — decoding masked client frames (16 B and 64 KiB) fed in 64 KiB
 // chunks, and encoding server frames. Prints one line per metric.
-import { encodeFrame, Opcode, WebSocketDecoder } from "../src/codec.ts";
+import { encodeFrame, FrameOpcode, WebSocketDecoder } from "../src/codec.ts";
 
 const mask = Uint8Array.of(1, 2, 3, 4);
 function decodeRate(payloadBytes: number, frames: number): { fps: number; MBps: number } {
-  const one = encodeFrame(Opcode.BINARY, new Uint8Array(payloadBytes).fill(7), { mask });
+  const one = encodeFrame(FrameOpcode.BINARY, new Uint8Array(payloadBytes).fill(7), { mask });
   const stream = new Uint8Array(one.length * frames);
   for (let i = 0; i < frames; i++) stream.set(one, i * one.length);
   const decoder = new WebSocketDecoder({ role: "server" });
@@ -24,7 +24,7 @@ const small = decodeRate(16, 1_000_000);
 const large = decodeRate(65536, 2000);
 const payload = new Uint8Array(16);
 const started = performance.now();
-for (let i = 0; i < 1_000_000; i++) encodeFrame(Opcode.BINARY, payload);
+for (let i = 0; i < 1_000_000; i++) encodeFrame(FrameOpcode.BINARY, payload);
 const encode = Math.round(1_000_000 / ((performance.now() - started) / 1000));
 console.log(`decode_16b_fps ${small.fps}`);
 console.log(`decode_64k_MBps ${large.MBps}`);

@@ -1,5 +1,6 @@
 // Base64 (RFC 4648 §4) over btoa/atob, which browsers, Node and Bun all provide.
 
+/** Base64 of `bytes`, with padding. */
 export function encodeBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);

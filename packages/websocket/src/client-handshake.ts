@@ -11,6 +11,7 @@ import { formatExtension, parseExtensions } from "./extension-header.ts";
 import { headerList, headerValues, isToken } from "./headers.ts";
 import type { ResponseHead } from "./response-head.ts";
 
+/** What goes into the client's upgrade request. */
 export interface UpgradeRequestOptions {
   /** Host header: host, plus :port when not the scheme's default. */
   host: string;

@@ -8,6 +8,7 @@ import { WebSocketError } from "./errors.ts";
 import { ResponseHeadReader } from "./response-head.ts";
 import { type SessionOptions, WebSocketSession } from "./session.ts";
 
+/** connectWebSocket's options: the session's, plus the handshake's and the transport's. */
 export interface ClientOptions
   extends Omit<SessionOptions, "role" | "deflate" | "protocol">,
     Partial<Pick<ConnectionOptions, "maxQueuedBytes" | "sendTimeoutMs" | "messageTimeoutMs">> {

@@ -17,6 +17,7 @@ export function isValidCloseCode(code: number): boolean {
   );
 }
 
+/** A decoded close frame body. */
 export interface ClosePayload {
   /** 1005 (NO_STATUS) when the frame carried no code. */
   code: number;

@@ -16,9 +16,9 @@ export {
 export {
   CloseCode,
   CODEC_DEFAULTS,
+  FrameOpcode,
   isControlOpcode,
   MAX_CONTROL_PAYLOAD,
-  Opcode,
   WEBSOCKET_GUID,
 } from "./constants.ts";
 export { type DecoderOptions, type Incoming, type Inflate, WebSocketDecoder } from "./decoder.ts";

@@ -1,6 +1,7 @@
 // Wire numbers of RFC 6455: opcodes (§5.2, §11.8) and close status codes (§7.4, §11.7).
 
-export const Opcode = {
+/** Frame opcodes (RFC 6455 §5.2); the name differs from DNS's Opcode, a different number. */
+export const FrameOpcode = {
   CONTINUATION: 0x0,
   TEXT: 0x1,
   BINARY: 0x2,
@@ -8,11 +9,13 @@ export const Opcode = {
   PING: 0x9,
   PONG: 0xa,
 } as const;
-export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+/** One of the defined opcodes. */
+export type FrameOpcode = (typeof FrameOpcode)[keyof typeof FrameOpcode];
 
 /** Control frames have the opcode's high bit set (§5.5): close, ping, pong, and 0xB–0xF reserved. */
 export const isControlOpcode = (opcode: number): boolean => (opcode & 0x8) !== 0;
 
+/** Close status codes (§7.4.1) by name. */
 export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
@@ -28,6 +31,7 @@ export const CloseCode = {
   MANDATORY_EXTENSION: 1010,
   INTERNAL_ERROR: 1011,
 } as const;
+/** One of the defined close codes. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** The GUID every server appends to the client's key before hashing (§1.3). */
@@ -42,6 +46,7 @@ export const MAX_CONTROL_PAYLOAD = 125;
  */
 export const MAX_SAFE_LENGTH = Number.MAX_SAFE_INTEGER;
 
+/** The codec's limits when none are given. */
 export const CODEC_DEFAULTS = {
   /** A whole message (after decompression): the 1 MiB. */
   maxMessageBytes: 1 << 20,

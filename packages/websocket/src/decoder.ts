@@ -4,9 +4,9 @@ import { decodeClosePayload } from "./close-payload.ts";
 import {
   CloseCode,
   CODEC_DEFAULTS,
+  FrameOpcode,
   isControlOpcode,
   MAX_CONTROL_PAYLOAD,
-  Opcode,
 } from "./constants.ts";
 import { WebSocketError } from "./errors.ts";
 import { applyMask } from "./masking.ts";
@@ -28,6 +28,7 @@ export type Incoming =
  */
 export type Inflate = (compressed: Uint8Array, maxBytes: number) => Uint8Array;
 
+/** WebSocketDecoder's role and limits. */
 export interface DecoderOptions {
   /**
    * Whose frames these are read by. A "server" reads client frames, which must be masked; a
@@ -51,6 +52,7 @@ const EMPTY = new Uint8Array(0);
 /** The longest header: 2 bytes, 8 of extended length, 4 of mask key. */
 const MAX_HEADER_BYTES = 14;
 
+/** Decodes a byte stream of frames into messages and control frames, judging each header first. */
 export class WebSocketDecoder {
   readonly #expectMasked: boolean;
   readonly #maxMessageBytes: number;
@@ -186,7 +188,11 @@ export class WebSocketDecoder {
     if (b0 & 0x30) fail("RESERVED_BITS", "RSV2/RSV3 set, and no extension defines them");
     const control = isControlOpcode(opcode);
     if (control) {
-      if (opcode !== Opcode.CLOSE && opcode !== Opcode.PING && opcode !== Opcode.PONG) {
+      if (
+        opcode !== FrameOpcode.CLOSE &&
+        opcode !== FrameOpcode.PING &&
+        opcode !== FrameOpcode.PONG
+      ) {
         fail("RESERVED_OPCODE", `reserved control opcode 0x${opcode.toString(16)}`);
       }
       if (!this.#fin) fail("FRAGMENTED_CONTROL", "a control frame must not be fragmented");
@@ -194,10 +200,10 @@ export class WebSocketDecoder {
       if ((b1 & 0x7f) > MAX_CONTROL_PAYLOAD) {
         fail("CONTROL_TOO_LONG", `control frame of ${b1 & 0x7f}+ bytes: at most 125`);
       }
-    } else if (opcode === Opcode.CONTINUATION) {
+    } else if (opcode === FrameOpcode.CONTINUATION) {
       if (this.#messageOpcode < 0) fail("UNEXPECTED_CONTINUATION", "continuation with no message");
       if (rsv1) fail("RESERVED_BITS", "RSV1 set on a continuation frame"); // RFC 7692 §6.1
-    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
+    } else if (opcode === FrameOpcode.TEXT || opcode === FrameOpcode.BINARY) {
       if (this.#messageOpcode >= 0) {
         fail("EXPECTED_CONTINUATION", "a new message began before the last one ended");
       }
@@ -268,7 +274,7 @@ export class WebSocketDecoder {
     }
     this.#messagePieces.push(piece);
     this.#messageBytes += piece.length;
-    if (this.#messageOpcode === Opcode.TEXT && !this.#compressed) this.#checkText(piece);
+    if (this.#messageOpcode === FrameOpcode.TEXT && !this.#compressed) this.#checkText(piece);
   }
 
   #checkText(bytes: Uint8Array): void {
@@ -288,8 +294,8 @@ export class WebSocketDecoder {
     if (isControlOpcode(opcode)) {
       const data = concat(this.#controlPieces, this.#payloadLength);
       this.#controlPieces = [];
-      if (opcode === Opcode.PING) events.push({ type: "ping", data });
-      else if (opcode === Opcode.PONG) events.push({ type: "pong", data });
+      if (opcode === FrameOpcode.PING) events.push({ type: "ping", data });
+      else if (opcode === FrameOpcode.PONG) events.push({ type: "pong", data });
       else {
         events.push({ type: "close", ...decodeClosePayload(data) });
         this.isClosed = true;
@@ -305,9 +311,9 @@ export class WebSocketDecoder {
     this.#messageOpcode = -1;
     if (compressed) {
       data = (this.#inflate as Inflate)(data, this.#maxMessageBytes);
-      if (messageOpcode === Opcode.TEXT) this.#checkText(data);
+      if (messageOpcode === FrameOpcode.TEXT) this.#checkText(data);
     }
-    if (messageOpcode === Opcode.BINARY) {
+    if (messageOpcode === FrameOpcode.BINARY) {
       events.push({ type: "binary", data });
       return;
     }

@@ -2,6 +2,7 @@
 // the client's check of that answer. Pure: the compression itself is in permessage-deflate.ts.
 import type { ExtensionOffer } from "./extension-header.ts";
 
+/** The extension token of RFC 7692. */
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 
 /** What one side is willing to do; every field narrows what is agreed. */

@@ -1,6 +1,7 @@
 // WebSocketError: one error class for the package; `code` is the contract, `closeCode` what to tell the peer (§7.4.1).
 import { CloseCode } from "./constants.ts";
 
+/** What went wrong, as a stable string to match on. */
 export type WebSocketErrorCode =
   | "UNMASKED_FRAME"
   | "MASKED_FRAME"
@@ -24,6 +25,7 @@ export type WebSocketErrorCode =
   | "HANDLER_FAILED"
   | "INTERNAL_ERROR";
 
+/** Every failure of this package: a `code` to match on and the `closeCode` the peer is told. */
 export class WebSocketError extends Error {
   override readonly name = "WebSocketError";
   constructor(

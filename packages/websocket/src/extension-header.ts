@@ -1,6 +1,7 @@
 // Sec-WebSocket-Extensions (RFC 6455 §9.1): a comma-separated list of extensions, each a token with
 // `; name[=value]` parameters, where a value is a token or a quoted string.
 
+/** One element of Sec-WebSocket-Extensions: a name and its parameters. */
 export interface ExtensionOffer {
   name: string;
   /** Parameters in order; `true` for a parameter without a value. Repeats are kept. */
@@ -46,6 +47,7 @@ export function parseExtensions(values: string[]): ExtensionOffer[] | undefined 
   return offers;
 }
 
+/** One element of Sec-WebSocket-Extensions, as text. */
 export function formatExtension(extension: ExtensionOffer): string {
   return [extension.name, ...extension.params.map(([k, v]) => (v === true ? k : `${k}=${v}`))].join(
     "; ",

@@ -1,6 +1,7 @@
 // Frame encoding (RFC 6455 §5.2): FIN/RSV/opcode, 7-, 16- or 64-bit length, the mask key, the payload.
 import { applyMask } from "./masking.ts";
 
+/** Header bits and the mask of an outgoing frame. */
 export interface FrameOptions {
   /** Last frame of its message. @default true */
   fin?: boolean;

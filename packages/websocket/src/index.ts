@@ -5,7 +5,7 @@ export { acceptKey } from "./accept-key.ts";
 export { type ClientOptions, connectWebSocket } from "./client.ts";
 export { isValidCloseCode } from "./close-payload.ts";
 // Wire numbers and limits
-export { CloseCode, CODEC_DEFAULTS, Opcode } from "./constants.ts";
+export { CloseCode, CODEC_DEFAULTS, FrameOpcode } from "./constants.ts";
 export type { DeflateOptions, DeflateParams } from "./deflate-negotiation.ts";
 // Errors
 export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";

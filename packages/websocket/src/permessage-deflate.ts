@@ -10,6 +10,7 @@ import { WebSocketError } from "./errors.ts";
 /** §7.2.1: a sync flush ends in an empty stored block, whose 4 tail bytes are left off the wire. */
 const TAIL = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 
+/** How eagerly outgoing messages are compressed. */
 export interface CompressionOptions {
   /** Messages smaller than this go uncompressed (a deflate block header costs more than it saves). @default 64 */
   thresholdBytes?: number;
@@ -17,6 +18,7 @@ export interface CompressionOptions {
   level?: number;
 }
 
+/** One connection's compressor and decompressor for the agreed parameters (both directions). */
 export class PerMessageDeflate {
   readonly #ownBits: number;
   readonly #ownTakeover: boolean;

@@ -2,6 +2,7 @@
 // empty line. Only the client reads one; the bytes after it already belong to the WebSocket stream.
 import { WebSocketError } from "./errors.ts";
 
+/** A parsed HTTP response head. */
 export interface ResponseHead {
   status: number;
   reason: string;

@@ -18,6 +18,7 @@ export interface UpgradeRequestHead {
   headers: HeaderList;
 }
 
+/** What the server accepts in a handshake. */
 export interface UpgradeOptions {
   /**
    * Subprotocols this server speaks, best first (the first one the client also offered wins), or
@@ -34,6 +35,7 @@ export interface UpgradeOptions {
   checkOrigin?: (origin: string | undefined) => boolean;
 }
 
+/** negotiateUpgrade's answer: the 101 to write, or the refusal. */
 export type UpgradeDecision =
   | {
       ok: true;

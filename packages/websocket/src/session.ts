@@ -1,7 +1,7 @@
 // WebSocketSession: one WebSocket peer after the handshake (RFC 6455 §5–§7), over a framing
 // Connection in bytes() mode: messages, ping/pong and keepalive, the close handshake, limits.
 import { type ClosePayload, encodeClosePayload } from "./close-payload.ts";
-import { CloseCode, CODEC_DEFAULTS, MAX_CONTROL_PAYLOAD, Opcode } from "./constants.ts";
+import { CloseCode, CODEC_DEFAULTS, FrameOpcode, MAX_CONTROL_PAYLOAD } from "./constants.ts";
 import { type Incoming, WebSocketDecoder } from "./decoder.ts";
 import type { DeflateParams } from "./deflate-negotiation.ts";
 import { WebSocketError } from "./errors.ts";
@@ -26,6 +26,7 @@ export interface ByteConnection {
   proceed(): void;
 }
 
+/** A message: text as a string, binary as bytes. */
 export type MessageData = string | Uint8Array;
 
 /** How the session ended. `code` 1006 (ABNORMAL) when no close frame was received. */
@@ -38,6 +39,7 @@ export interface CloseEvent {
   error?: Error;
 }
 
+/** Input limits of a session (the codec's, with the same defaults). */
 export interface SessionLimits {
   /** A whole message, after decompression. @default 1 MiB */
   maxMessageBytes?: number;
@@ -47,6 +49,7 @@ export interface SessionLimits {
   maxFragments?: number;
 }
 
+/** What a session is told after the handshake, and its callbacks. */
 export interface SessionOptions extends SessionLimits {
   /** "server": client frames must be masked and ours are not; "client": the reverse. */
   role: "server" | "client";
@@ -74,6 +77,7 @@ export interface SessionOptions extends SessionLimits {
   onClose?: (session: WebSocketSession, event: CloseEvent) => void;
 }
 
+/** Limits and timers when none are given. */
 export const SESSION_DEFAULTS = {
   ...CODEC_DEFAULTS,
   pingIntervalMs: 30_000,
@@ -87,6 +91,7 @@ const MAX_UNREAD_MESSAGES = 256;
 
 const encoder = new TextEncoder();
 
+/** One WebSocket peer after the handshake, over a framing Connection in bytes() mode. */
 export class WebSocketSession {
   readonly connection: ByteConnection;
   readonly role: "server" | "client";
@@ -186,7 +191,7 @@ export class WebSocketSession {
     const payload = text ? encoder.encode(data) : data;
     const compressed = this.#compressor?.compress(payload);
     return this.#sendFrame(
-      text ? Opcode.TEXT : Opcode.BINARY,
+      text ? FrameOpcode.TEXT : FrameOpcode.BINARY,
       compressed ?? payload,
       compressed !== undefined,
     );
@@ -194,12 +199,12 @@ export class WebSocketSession {
 
   /** Sends a ping (at most 125 bytes of payload). */
   ping(data: MessageData = new Uint8Array(0)): boolean {
-    return this.#sendControl(Opcode.PING, data);
+    return this.#sendControl(FrameOpcode.PING, data);
   }
 
   /** Sends an unsolicited pong (a one-way heartbeat, §5.5.3). */
   pong(data: MessageData = new Uint8Array(0)): boolean {
-    return this.#sendControl(Opcode.PONG, data);
+    return this.#sendControl(FrameOpcode.PONG, data);
   }
 
   /**
@@ -244,7 +249,7 @@ export class WebSocketSession {
         this.#deliver(event.data);
         return;
       case "ping":
-        if (this.#state === "open") this.#sendControl(Opcode.PONG, event.data);
+        if (this.#state === "open") this.#sendControl(FrameOpcode.PONG, event.data);
         this.#options.onPing?.(this, event.data);
         return;
       case "pong":
@@ -323,7 +328,7 @@ export class WebSocketSession {
   #sendClose(payload: Uint8Array): void {
     this.#state = "closing";
     this.#stopKeepalive();
-    this.#sendFrame(Opcode.CLOSE, payload, false);
+    this.#sendFrame(FrameOpcode.CLOSE, payload, false);
   }
 
   #sendControl(opcode: number, data: MessageData): boolean {
@@ -350,7 +355,7 @@ export class WebSocketSession {
       );
       this.connection.destroy(); // a peer that does not answer would not read a close frame either
     }, ms);
-    this.#sendControl(Opcode.PING, new Uint8Array(0));
+    this.#sendControl(FrameOpcode.PING, new Uint8Array(0));
   }
 
   #stopKeepalive(): void {

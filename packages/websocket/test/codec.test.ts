@@ -7,10 +7,10 @@ import {
   decodeClosePayload,
   encodeClosePayload,
   encodeFrame,
+  FrameOpcode,
   type Incoming,
   isValidUtf8,
   negotiateUpgrade,
-  Opcode,
   parseExtensions,
   readDeflateResponse,
   sha1,
@@ -32,19 +32,19 @@ describe("WebSocketDecoder", () => {
     expect(
       client.push(Uint8Array.of(0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f)),
     ).toEqual([{ type: "text", data: "Hello" }]);
-    expect(encodeFrame(Opcode.TEXT, enc("Hello"), { mask })).toEqual(
+    expect(encodeFrame(FrameOpcode.TEXT, enc("Hello"), { mask })).toEqual(
       Uint8Array.of(0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58),
     );
   });
 
   test("every split point of a mixed stream gives the same events", () => {
     const stream = new Uint8Array([
-      ...encodeFrame(Opcode.TEXT, enc("κόσμε "), { mask, fin: false }),
-      ...encodeFrame(Opcode.PING, enc("p"), { mask }),
-      ...encodeFrame(Opcode.CONTINUATION, enc("done"), { mask }),
-      ...encodeFrame(Opcode.BINARY, new Uint8Array(300).fill(7), { mask }),
-      ...encodeFrame(Opcode.BINARY, new Uint8Array(70_000).fill(9), { mask }),
-      ...encodeFrame(Opcode.CLOSE, encodeClosePayload(1000, "bye"), { mask }),
+      ...encodeFrame(FrameOpcode.TEXT, enc("κόσμε "), { mask, fin: false }),
+      ...encodeFrame(FrameOpcode.PING, enc("p"), { mask }),
+      ...encodeFrame(FrameOpcode.CONTINUATION, enc("done"), { mask }),
+      ...encodeFrame(FrameOpcode.BINARY, new Uint8Array(300).fill(7), { mask }),
+      ...encodeFrame(FrameOpcode.BINARY, new Uint8Array(70_000).fill(9), { mask }),
+      ...encodeFrame(FrameOpcode.CLOSE, encodeClosePayload(1000, "bye"), { mask }),
     ]);
     const whole = new WebSocketDecoder({ role: "server" }).push(stream);
     expect(whole.map((e) => e.type)).toEqual(["ping", "text", "binary", "binary", "close"]);
@@ -60,14 +60,14 @@ describe("WebSocketDecoder", () => {
 
   test("refuses an over-limit length on the header, before any payload", () => {
     const decoder = new WebSocketDecoder({ role: "server", maxFrameBytes: 1000 });
-    decoder.push(encodeFrame(Opcode.BINARY, new Uint8Array(1001), { mask }).subarray(0, 4));
+    decoder.push(encodeFrame(FrameOpcode.BINARY, new Uint8Array(1001), { mask }).subarray(0, 4));
     expect(decoder.failure?.code).toBe("FRAME_TOO_LARGE");
     expect(decoder.failure?.closeCode).toBe(1009);
   });
 
   test("fails on the first bad UTF-8 byte, before the frame ends", () => {
     const decoder = new WebSocketDecoder({ role: "server" });
-    const frame = encodeFrame(Opcode.TEXT, Uint8Array.of(0x61, 0xc0, 0x61, 0x61), { mask });
+    const frame = encodeFrame(FrameOpcode.TEXT, Uint8Array.of(0x61, 0xc0, 0x61, 0x61), { mask });
     decoder.push(frame.subarray(0, 8));
     expect(decoder.failure?.closeCode).toBe(1007);
   });
@@ -76,8 +76,8 @@ describe("WebSocketDecoder", () => {
     const decoder = new WebSocketDecoder({ role: "client" });
     const events = decoder.push(
       new Uint8Array([
-        ...encodeFrame(Opcode.CLOSE, new Uint8Array(0)),
-        ...encodeFrame(Opcode.TEXT, enc("x")),
+        ...encodeFrame(FrameOpcode.CLOSE, new Uint8Array(0)),
+        ...encodeFrame(FrameOpcode.TEXT, enc("x")),
       ]),
     );
     expect(events).toEqual([{ type: "close", code: 1005, reason: "" }]);
