@@ -88,7 +88,8 @@ test("a client that never reads is disconnected; another client is not delayed m
   clearInterval(flood);
   expect(end).toBeGreaterThan(0);
   expect(end - started).toBeLessThan(10_000);
-  expect(Math.max(...rtts)).toBeLessThan(100);
+  // Loose for a busy 2-core CI box; a polite client stuck behind the greedy one would wait seconds.
+  expect(Math.max(...rtts)).toBeLessThan(250);
   polite.close(1000);
   await polite.closed;
 }, 20_000);
