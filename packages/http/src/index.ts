@@ -12,6 +12,7 @@ export {
   type RequestHead,
   RequestParser,
 } from "./parser.ts";
+export type { HttpConnection } from "./send-response.ts";
 export {
   type ClientInfo,
   type FetchHandler,
@@ -19,3 +20,8 @@ export {
   type ServeOptions,
   serve,
 } from "./server.ts";
+export {
+  type ConnectionTakeover,
+  switchProtocols,
+  type TakeoverStart,
+} from "./takeover.ts";

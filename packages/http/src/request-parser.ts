@@ -66,6 +66,9 @@ export class RequestParser {
   #connection = "";
   #remaining = 0;
   #chunked: ChunkedDecoder | null = null;
+  /** pause() was called: push() stops after the current request and keeps what follows. */
+  #paused = false;
+  #rest: Uint8Array = new Uint8Array(0);
   readonly maxHeaderBytes: number;
   readonly maxHeaderCount: number;
   readonly maxBodyBytes: number;
@@ -93,8 +96,33 @@ export class RequestParser {
     return this.isInHead ? this.#headBytes + (this.#carry?.length ?? 0) : 0;
   }
 
+  /**
+   * Stops parsing at the end of the current request (call it from `onEnd`): the bytes after it are
+   * not parsed as HTTP but kept for `takeRest()`, e.g. the first frames of a protocol upgrade.
+   * Later pushes are ignored until `resume()`.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** The bytes that followed the request `pause()` was called in (a copy; empty if none). */
+  takeRest(): Uint8Array {
+    const rest = this.#rest;
+    this.#rest = new Uint8Array(0);
+    return rest;
+  }
+
+  /** Parses again after `pause()` (the upgrade did not happen); push the `takeRest()` bytes first. */
+  resume(): void {
+    this.#paused = false;
+  }
+
   push(chunk: Uint8Array): void {
-    if (this.#phase === "done") return;
+    if (this.#phase === "done" || this.#paused) return;
     let buf = asBuffer(chunk);
     if (this.#carry) {
       buf = Buffer.concat([this.#carry, buf]);
@@ -102,7 +130,7 @@ export class RequestParser {
     }
     let pos = 0;
     try {
-      while (pos < buf.length) {
+      while (pos < buf.length && !this.#paused) {
         if (this.#phase === "body") {
           pos = this.#chunked ? this.#pushChunked(buf, pos) : this.#pushLength(buf, pos);
         } else {
@@ -125,6 +153,7 @@ export class RequestParser {
           else this.#onFieldLine(line);
         }
       }
+      if (this.#paused && pos < buf.length) this.#rest = new Uint8Array(buf.subarray(pos));
     } catch (error) {
       this.#phase = "done";
       throw error;

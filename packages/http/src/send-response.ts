@@ -5,7 +5,7 @@ import type { Connection } from "@netkit/framing";
 import { bytesBodyOf } from "./body-bytes.ts";
 import { serializeHead, statusHasNoBody } from "./response-writer.ts";
 
-/** A server-side HTTP connection: raw bytes in, bytes (or ASCII text) out. */
+/** A server-side HTTP connection (framing's Connection in byte-stream mode): raw bytes in, bytes or ASCII text out. */
 export type HttpConnection = Connection<Uint8Array, Uint8Array | string>;
 
 /** Where a response goes, and how much of it may wait for a slow reader. */

@@ -14,6 +14,7 @@ import { HttpError } from "./errors.ts";
 import { type RequestHead, RequestParser } from "./request-parser.ts";
 import { DateClock, serializeErrorResponse } from "./response-writer.ts";
 import { type HttpConnection, put, type ResponseSink, sendResponse } from "./send-response.ts";
+import { asksToUpgrade, type ConnectionTakeover, switchOf } from "./takeover.ts";
 
 /** Who sent a request: what Bun.serve's `server.requestIP(request)` tells, and the scheme. */
 export interface ClientInfo {
@@ -108,6 +109,8 @@ interface Conn extends ResponseSink {
   peerEnded: boolean;
   /** A parse error to answer once the requests before it are answered. */
   pendingError: HttpError | null;
+  /** The connection left HTTP (switchProtocols): its bytes go here now. */
+  takenOver: ConnectionTakeover | null;
 }
 
 /** The options that are counts or durations, each with a default in HTTP_DEFAULTS. */
@@ -190,6 +193,12 @@ export function serve(options: ServeOptions): HttpServer {
             conn.parsing = null;
             connection.reportPartialInput(0); // the request deadline ends here, the next starts anew
             exchange.controller?.close();
+            if (asksToUpgrade(exchange.head)) {
+              // What follows may be another protocol: keep it unparsed, and hold later input,
+              // until the handler has answered (switchProtocols, or a plain answer: HTTP again).
+              conn.parser.pause();
+              connection.hold();
+            }
           },
         },
         limits,
@@ -201,6 +210,7 @@ export function serve(options: ServeOptions): HttpServer {
       held: false,
       peerEnded: false,
       pendingError: null,
+      takenOver: null,
     };
     return conn;
   }
@@ -227,6 +237,7 @@ export function serve(options: ServeOptions): HttpServer {
 
   /** Reading waits while too many requests are queued behind the one being answered. */
   function updateHold(c: Conn): void {
+    if (c.parser.isPaused) return; // held for an upgrade until the handler answers
     const hold = c.queue.length > maxPipelined;
     if (hold === c.held) return;
     c.held = hold;
@@ -417,6 +428,18 @@ export function serve(options: ServeOptions): HttpServer {
       onHandlerError(c, exchange, new TypeError("the fetch handler did not return a Response"));
       return;
     }
+    const switching = switchOf(response);
+    if (switching) {
+      if (c.parser.isPaused && c.queue.length === 1) takeOver(c, switching);
+      else {
+        onHandlerError(
+          c,
+          exchange,
+          new TypeError("switchProtocols answers only a request that asked to upgrade"),
+        );
+      }
+      return;
+    }
     // A body the handler left unread would have to be drained; closing is simpler and safe.
     const keepAlive = exchange.head.keepAlive && exchange.complete && !c.peerEnded;
     const http10 = exchange.head.versionMinor === 0;
@@ -454,6 +477,20 @@ export function serve(options: ServeOptions): HttpServer {
     c.connection.close();
   }
 
+  /** Writes the switching head and hands the connection (and any bytes after the request) over. */
+  function takeOver(c: Conn, switching: NonNullable<ReturnType<typeof switchOf>>): void {
+    c.queue.length = 0;
+    c.active = false;
+    c.responding = false;
+    const rest = c.parser.takeRest();
+    c.connection.setIdleTimeout(0); // the new protocol keeps its own time
+    c.connection.sendBytes(switching.head);
+    const takeover = switching.start(c.connection);
+    c.takenOver = takeover;
+    if (rest.length > 0) takeover.onData(rest);
+    c.connection.proceed(); // input held since the request ended goes to the takeover
+  }
+
   /** The response to queue[0] is written: move on to the next pipelined request, or idle. */
   function finish(c: Conn, reusable: boolean): void {
     if (c.connection.isClosed) return;
@@ -464,6 +501,15 @@ export function serve(options: ServeOptions): HttpServer {
       c.queue.length = 0;
       c.connection.close();
       return;
+    }
+    if (c.parser.isPaused) {
+      // An upgrade was asked for and answered in HTTP: parse what followed it as HTTP again.
+      c.parser.resume();
+      const rest = c.parser.takeRest();
+      if (rest.length > 0) onData(c, rest);
+      if (c.connection.isClosed) return;
+      if (!c.held) c.connection.proceed();
+      if (c.active) return;
     }
     if (c.queue.length > 0) {
       dispatch(c);
@@ -510,11 +556,17 @@ export function serve(options: ServeOptions): HttpServer {
     },
     onMessage(connection, chunk) {
       const c = conns.get(connection);
-      if (c) onData(c, chunk);
+      if (!c) return;
+      if (c.takenOver) c.takenOver.onData(chunk);
+      else onData(c, chunk);
     },
     onEnd(connection) {
       const c = conns.get(connection);
       if (!c) return;
+      if (c.takenOver) {
+        c.takenOver.onEnd?.();
+        return;
+      }
       c.peerEnded = true;
       c.parsing?.controller?.error(new Error("connection closed mid-body"));
       // A half-closed peer still gets its answers: the close waits for finish().
@@ -522,12 +574,14 @@ export function serve(options: ServeOptions): HttpServer {
     },
     onMessageTimeout(connection, error) {
       const c = conns.get(connection);
-      return c ? onRequestTimeout(c, error) : undefined;
+      // A taken-over connection's deadline is its protocol's: no HTTP 408 on it.
+      return c && !c.takenOver ? onRequestTimeout(c, error) : undefined;
     },
-    onClose(connection) {
+    onClose(connection, error) {
       const c = conns.get(connection);
       if (!c) return;
       conns.delete(connection);
+      c.takenOver?.onClose?.(error);
       for (const exchange of c.queue) {
         if (!exchange.complete) {
           try {

@@ -1,5 +1,6 @@
 // @netkit/websocket: RFC 6455 WebSocket with permessage-deflate (RFC 7692) on netkit's framing layer.
 
+export { type AcceptOptions, acceptWebSocket } from "./accept.ts";
 export { acceptKey } from "./accept-key.ts";
 // Client
 export { type ClientOptions, connectWebSocket } from "./client.ts";

@@ -10,9 +10,8 @@ beforeAll(() => {
   server = startEchoServer({
     connection: {
       maxQueuedBytes: 512 * 1024,
-      stallQueuedBytes: 64 * 1024,
       sendTimeoutMs: 1000,
-      messageTimeoutMs: 500,
+      requestTimeoutMs: 500, // framing's message deadline: a frame cut off halfway
     },
   });
 });
