@@ -2,18 +2,11 @@
 import type { ResourceRecord } from "../src/index.ts";
 import { parseRecord } from "../src/presentation/parse.ts";
 
-export function hex(text: string): Uint8Array {
-  const clean = text.replace(/#.*$/gm, "").replace(/\s+/g, "");
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
 export function toHexString(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-export { prng } from "@netkit/testkit";
+export { hex, prng } from "@netkit/testkit";
 
 /** One record of every supported type (plus unknown types), in presentation form. */
 export const SAMPLE_RECORD_LINES = [

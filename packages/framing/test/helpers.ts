@@ -1,11 +1,8 @@
 // Small helpers shared by the framing tests.
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+export { hex, prng } from "@netkit/testkit";
 
-export function hex(text: string): Uint8Array<ArrayBuffer> {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(clean.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
-}
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -15,18 +12,6 @@ export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
     at += p.length;
   }
   return out;
-}
-
-/** Mulberry32: a small seeded PRNG so property-test failures can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Cuts `bytes` into random pieces (some empty) using `random`. */

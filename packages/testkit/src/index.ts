@@ -5,6 +5,7 @@ export {
   makeTestCertificate,
   type TestCertificate,
 } from "./certificates.ts";
+export { hex } from "./hex.ts";
 export { freePort, haveTool, waitForPort } from "./ports.ts";
 export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgres.ts";
 export { prng } from "./prng.ts";
