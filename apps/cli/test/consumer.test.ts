@@ -190,13 +190,13 @@ describe("a consumer of the published packages", () => {
 import { CHAT_DEFAULTS, type ChatServerOptions } from "@netkit/chat";
 import { RecordType, resolve, startDnsService } from "@netkit/dns";
 import { encodeFrame, FrameDecoder, type Log } from "@netkit/framing";
-import { type FetchHandler, serve } from "@netkit/http";
+import { type FetchHandler, startHttpServer } from "@netkit/http";
 import { HTTPCHAT_DEFAULTS } from "@netkit/httpchat";
 
 const events: string[] = [];
 const log: Log = (event) => events.push(event.event);
 const hello: FetchHandler = (request) => new Response(\`hello \${new URL(request.url).pathname}\`);
-const http = await serve({ port: 0, fetch: hello });
+const http = await startHttpServer({ port: 0, fetch: hello });
 const dns = await startDnsService({ port: 0, namesPort: 0, log });
 const chat: ChatServerOptions = { port: 0, maxLineBytes: CHAT_DEFAULTS.maxLineBytes };
 try {

@@ -1,7 +1,7 @@
 // In-process microbench: the server's socket handlers driven by fake sockets (no kernel), to
 // measure the JS cost of one request. `bun run bench` (MICRO_REQUESTS, MICRO_CONNS, MICRO_PIPELINE).
 import { bytes, listen } from "@netkit/framing";
-import { serve } from "../src/index.ts";
+import { startHttpServer } from "../src/index.ts";
 
 const REQUESTS = Number(process.env.MICRO_REQUESTS ?? 400_000);
 const CONNS = Number(process.env.MICRO_CONNS ?? 50);
@@ -42,7 +42,7 @@ const server = FLOOR
       });
       return { stop: () => listener.stop() };
     })()
-  : serve({
+  : await startHttpServer({
       port: 0,
       maxConnectionsPerAddress: 0,
       // Under valgrind a turn can take seconds: keep the deadlines (same code path) out of the way.

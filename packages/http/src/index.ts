@@ -17,8 +17,8 @@ export {
   type ClientInfo,
   type FetchHandler,
   type HttpServer,
-  type ServeOptions,
-  serve,
+  type HttpServerOptions,
+  startHttpServer,
 } from "./server.ts";
 export {
   type ConnectionTakeover,

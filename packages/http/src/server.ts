@@ -20,6 +20,7 @@ import { asksToUpgrade, type ConnectionTakeover, switchOf } from "./takeover.ts"
 export interface ClientInfo {
   /** The peer's IP address (the proxy's, behind a reverse proxy). */
   readonly address: string;
+  /** The peer's TCP port. */
   readonly port: number;
   /** The request came over TLS. */
   readonly secure: boolean;
@@ -31,11 +32,13 @@ export interface ClientInfo {
  */
 export type FetchHandler = (request: Request, client: ClientInfo) => Response | Promise<Response>;
 
-export interface ServeOptions {
+/** What `startHttpServer` takes; every limit left out comes from `HTTP_DEFAULTS`. */
+export interface HttpServerOptions {
   /** @default "127.0.0.1" */
   hostname?: string;
   /** 0 lets the OS pick; read the bound port from the returned server. @default 8080 */
   port?: number;
+  /** Answers every request (Hono's `app.fetch`, or any `(request, client) => Response`). */
   fetch: FetchHandler;
   /** @default 16384 */
   maxHeaderBytes?: number;
@@ -67,11 +70,15 @@ export interface ServeOptions {
   maxPipelinedRequests?: number;
   /** Also serve HTTPS on `tls.port` with this certificate and key (PEM). */
   tls?: ListenTlsOptions | undefined;
+  /** Receives `http.listen`, `http.reject`, `http.handler_error`, … events. @default no-op */
   log?: Log;
 }
 
+/** A running HTTP server, from `startHttpServer`. */
 export interface HttpServer {
+  /** The address it listens on. */
   readonly hostname: string;
+  /** The bound port (the OS's pick when `port: 0` was asked for). */
   readonly port: number;
   /** The HTTPS port, when `tls` was given. */
   readonly tlsPort: number | undefined;
@@ -79,7 +86,10 @@ export interface HttpServer {
   readonly connectionCount: number;
   /** Swaps the HTTPS certificate without dropping connections; throws TlsError if unusable. */
   reloadTls(credentials: TlsCredentials): void;
-  /** Stops accepting; with `closeActive` (default) also closes every open connection. */
+  /**
+   * Stops accepting; with `closeActive` (default) also closes every open connection (taken-over
+   * ones included) and resolves once they are all closed.
+   */
   stop(closeActive?: boolean): Promise<void>;
 }
 
@@ -115,12 +125,12 @@ interface Conn extends ResponseSink {
 
 /** The options that are counts or durations, each with a default in HTTP_DEFAULTS. */
 type NumericSetting = {
-  [K in keyof ServeOptions & keyof typeof HTTP_DEFAULTS]-?: ServeOptions[K] extends
+  [K in keyof HttpServerOptions & keyof typeof HTTP_DEFAULTS]-?: HttpServerOptions[K] extends
     | number
     | undefined
     ? K
     : never;
-}[keyof ServeOptions & keyof typeof HTTP_DEFAULTS];
+}[keyof HttpServerOptions & keyof typeof HTTP_DEFAULTS];
 
 const WRITE_HIGH_WATER = 256 * 1024;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -131,8 +141,12 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
-/** Starts an HTTP/1.1 server that answers every request with `fetch(request)`. */
-export function serve(options: ServeOptions): HttpServer {
+/**
+ * Starts an HTTP/1.1 server that answers every request with `fetch(request, client)`; resolves
+ * once it listens (`port` is the bound one). Bad options reject with a RangeError or TypeError
+ * naming the option. `stop()` waits for every connection to close.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const fetchHandler = options.fetch;
   if (typeof fetchHandler !== "function") throw new TypeError("fetch must be a function");
   const hostname = options.hostname ?? HTTP_DEFAULTS.hostname;

@@ -1,17 +1,17 @@
-// Any Fetch-style app runs on our server: a small Hono app served by `serve`.
+// Any Fetch-style app runs on our server: a small Hono app served by `startHttpServer`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { type HttpServer, serve } from "../src/index.ts";
+import { type HttpServer, startHttpServer } from "../src/index.ts";
 
 let server: HttpServer;
 let base = "";
 
-beforeAll(() => {
+beforeAll(async () => {
   const app = new Hono();
   app.get("/hello/:name", (c) => c.json({ hello: c.req.param("name"), q: c.req.query("q") }));
   app.post("/echo", async (c) => c.text(await c.req.text(), 201, { "x-echo": "yes" }));
   app.notFound((c) => c.text("nope", 404));
-  server = serve({ port: 0, fetch: app.fetch });
+  server = await startHttpServer({ port: 0, fetch: app.fetch });
   base = `http://127.0.0.1:${server.port}`;
 });
 afterAll(() => server.stop());

@@ -1,6 +1,6 @@
 // Loopback tests of the HTTP server with raw sockets: framing, pipelining, and one test per defence.
 import { afterEach, describe, expect, test } from "bun:test";
-import { type HttpServer, type ServeOptions, serve } from "../src/index.ts";
+import { type HttpServer, type HttpServerOptions, startHttpServer } from "../src/index.ts";
 import { rawRequest, statuses } from "./helpers.ts";
 
 let server: HttpServer | undefined;
@@ -30,8 +30,8 @@ async function app(request: Request): Promise<Response> {
   return Response.json({ method: request.method, path: url.pathname + url.search, body });
 }
 
-function start(options: Partial<ServeOptions> = {}): number {
-  server = serve({ hostname: "127.0.0.1", port: 0, fetch: app, ...options });
+async function start(options: Partial<HttpServerOptions> = {}): Promise<number> {
+  server = await startHttpServer({ hostname: "127.0.0.1", port: 0, fetch: app, ...options });
   return server.port;
 }
 
@@ -39,7 +39,7 @@ const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: t\r\n${
 
 describe("HTTP/1.1 framing", () => {
   test("answers pipelined requests in order on one connection", async () => {
-    const port = start();
+    const port = await start();
     const reply = await rawRequest(
       port,
       GET("/1") +
@@ -54,7 +54,7 @@ describe("HTTP/1.1 framing", () => {
   });
 
   test("keeps a 1.1 connection open and closes a 1.0 one", async () => {
-    const port = start();
+    const port = await start();
     const kept = await rawRequest(port, GET("/"), { waitMs: 300 });
     expect(statuses(kept.text)).toEqual([200]);
     expect(kept.closed).toBe(false);
@@ -65,7 +65,7 @@ describe("HTTP/1.1 framing", () => {
   });
 
   test("sends Date and Content-Length, and no body for HEAD, 204", async () => {
-    const port = start();
+    const port = await start();
     const reply = await rawRequest(
       port,
       `HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n${GET("/no-content", "Connection: close\r\n")}`,
@@ -79,7 +79,7 @@ describe("HTTP/1.1 framing", () => {
   });
 
   test("streams a response body with chunked coding to 1.1 and close-delimited to 1.0", async () => {
-    const port = start();
+    const port = await start();
     const chunked = await rawRequest(port, GET("/stream", "Connection: close\r\n"));
     expect(chunked.text).toContain("Transfer-Encoding: chunked\r\n");
     expect(chunked.text).toEndWith(
@@ -93,7 +93,7 @@ describe("HTTP/1.1 framing", () => {
 
   test("hands the handler a chunked body as a stream", async () => {
     const seen: string[] = [];
-    const port = start({
+    const port = await start({
       async fetch(request) {
         const reader = (request.body as ReadableStream<Uint8Array>).getReader();
         for (;;) {
@@ -117,7 +117,7 @@ describe("HTTP/1.1 framing", () => {
   });
 
   test("sends 100 Continue only when the handler reads the body", async () => {
-    const port = start();
+    const port = await start();
     const reply = await rawRequest(
       port,
       "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
@@ -127,7 +127,7 @@ describe("HTTP/1.1 framing", () => {
   });
 
   test("accepts an absolute-form target", async () => {
-    const port = start();
+    const port = await start();
     const reply = await rawRequest(
       port,
       "GET http://example.test/abs?q=1 HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n",
@@ -187,7 +187,7 @@ describe("defences", () => {
       501,
     ],
   ])("%s → error status and close", async (_, input, status) => {
-    const port = start({ maxBodyBytes: 1024 });
+    const port = await start({ maxBodyBytes: 1024 });
     const reply = await rawRequest(port, input);
     expect(statuses(reply.text)).toEqual([status]);
     expect(reply.text).toContain("Connection: close\r\n");
@@ -195,7 +195,7 @@ describe("defences", () => {
   });
 
   test("answers the good requests before a bad pipelined one", async () => {
-    const port = start();
+    const port = await start();
     const reply = await rawRequest(
       port,
       `${GET("/ok")}GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n`,
@@ -205,7 +205,7 @@ describe("defences", () => {
   });
 
   test("slowloris: a head not complete in time → 408 and close", async () => {
-    const port = start({ requestTimeoutMs: 300 });
+    const port = await start({ requestTimeoutMs: 300 });
     const reply = await rawRequest(port, ["GET / HTTP/1.1\r\n", "Host: t\r\n", "X-Slow: 1\r\n"], {
       gapMs: 150,
       waitMs: 3000,
@@ -215,14 +215,14 @@ describe("defences", () => {
   });
 
   test("an idle kept-alive connection is closed after the keep-alive timeout", async () => {
-    const port = start({ keepAliveTimeoutMs: 200 });
+    const port = await start({ keepAliveTimeoutMs: 200 });
     const reply = await rawRequest(port, GET("/"), { waitMs: 3000 });
     expect(statuses(reply.text)).toEqual([200]);
     expect(reply.closed).toBe(true);
   });
 
   test("connections over the cap get 503 and are closed; the others keep working", async () => {
-    const port = start({ maxConnections: 2 });
+    const port = await start({ maxConnections: 2 });
     const held = await Promise.all([
       Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }),
       Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }),
@@ -239,14 +239,14 @@ describe("defences", () => {
 
   test("a handler that throws → 500, and the connection and server carry on", async () => {
     const events: string[] = [];
-    const port = start({ log: (e) => events.push(e.event) });
+    const port = await start({ log: (e) => events.push(e.event) });
     const reply = await rawRequest(port, GET("/throw") + GET("/after", "Connection: close\r\n"));
     expect(statuses(reply.text)).toEqual([500, 200]);
     expect(events).toContain("http.handler_error");
   });
 
   test("a handler that returns no Response → 500", async () => {
-    const port = start({ fetch: () => "nope" as unknown as Response });
+    const port = await start({ fetch: () => "nope" as unknown as Response });
     const reply = await rawRequest(port, GET("/", "Connection: close\r\n"));
     expect(statuses(reply.text)).toEqual([500]);
   });
@@ -255,7 +255,7 @@ describe("defences", () => {
 describe("large bodies and backpressure", () => {
   test("a 5 MiB response reaches a reader that pauses, byte for byte", async () => {
     const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i % 251);
-    const port = start({ fetch: () => new Response(big), maxQueuedBytes: 64 * 1024 });
+    const port = await start({ fetch: () => new Response(big), maxQueuedBytes: 64 * 1024 });
     const received: Uint8Array[] = [];
     let size = 0;
     let done: () => void = () => {};
@@ -305,7 +305,7 @@ describe("large bodies and backpressure", () => {
   });
 
   test("a 1 MiB upload with Content-Length arrives whole", async () => {
-    const port = start({
+    const port = await start({
       async fetch(request) {
         const bytes = new Uint8Array(await request.arrayBuffer());
         return new Response(`${bytes.length} ${Bun.hash(bytes)}`);
@@ -318,14 +318,14 @@ describe("large bodies and backpressure", () => {
 });
 
 test("a Host that makes no valid URL → 400 and close", async () => {
-  const port = start();
+  const port = await start();
   const reply = await rawRequest(port, "GET / HTTP/1.1\r\nHost: a b\r\n\r\n");
   expect(statuses(reply.text)).toEqual([400]);
   expect(reply.closed).toBe(true);
 });
 
 test("a handler that throws a TypeError about URLs is still a 500", async () => {
-  const port = start({
+  const port = await start({
     fetch() {
       throw new TypeError("bad URL in my app");
     },
@@ -335,7 +335,7 @@ test("a handler that throws a TypeError about URLs is still a 500", async () => 
 });
 
 test("a stalled request body → 408 and close", async () => {
-  const port = start({ requestTimeoutMs: 200 });
+  const port = await start({ requestTimeoutMs: 200 });
   const reply = await rawRequest(
     port,
     "POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly a part",
@@ -346,7 +346,7 @@ test("a stalled request body → 408 and close", async () => {
 });
 
 test("repeated Set-Cookie headers go out once each, on their own lines", async () => {
-  const port = start({
+  const port = await start({
     fetch() {
       const headers = new Headers();
       headers.append("set-cookie", "a=1; Path=/");
@@ -362,7 +362,7 @@ test("repeated Set-Cookie headers go out once each, on their own lines", async (
 });
 
 test("100 pipelined requests in one write are all answered, in order", async () => {
-  const port = start();
+  const port = await start();
   const requests = Array.from({ length: 100 }, (_, i) => GET(`/${i}`)).join("");
   const reply = await rawRequest(port, requests, {
     waitMs: 5000,

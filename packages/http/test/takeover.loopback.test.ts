@@ -1,7 +1,7 @@
 // Leaving HTTP on a connection: switchProtocols hands the bytes after an upgrade request (those
 // that came with it, and later ones) to another protocol; an upgrade answered in HTTP goes on as HTTP.
 import { afterEach, expect, test } from "bun:test";
-import { type HttpServer, serve, switchProtocols } from "../src/index.ts";
+import { type HttpServer, startHttpServer, switchProtocols } from "../src/index.ts";
 import { rawRequest, statuses } from "./helpers.ts";
 
 let server: HttpServer | undefined;
@@ -11,8 +11,8 @@ afterEach(async () => {
 });
 
 /** Upgrade: shout is a toy protocol answering every chunk in capitals; other upgrades get 426. */
-function start(): number {
-  server = serve({
+async function start(): Promise<number> {
+  server = await startHttpServer({
     port: 0,
     fetch(request) {
       if (request.headers.get("upgrade") === "shout") {
@@ -42,7 +42,7 @@ const UPGRADE = (protocol: string) =>
   `GET /s HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`;
 
 test("bytes sent with the upgrade request and after it reach the new protocol, not the HTTP parser", async () => {
-  const port = start();
+  const port = await start();
   const reply = await rawRequest(port, [`${UPGRADE("shout")}hello, `, "GET / HTTP/1.1\r\n"], {
     gapMs: 50,
     until: (text) => text.includes("GET / HTTP/1.1"),
@@ -53,7 +53,7 @@ test("bytes sent with the upgrade request and after it reach the new protocol, n
 });
 
 test("an upgrade answered in HTTP leaves the connection HTTP: the pipelined request is answered", async () => {
-  const port = start();
+  const port = await start();
   const reply = await rawRequest(
     port,
     `${UPGRADE("h2c")}GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
@@ -64,7 +64,7 @@ test("an upgrade answered in HTTP leaves the connection HTTP: the pipelined requ
 });
 
 test("switchProtocols for a request that did not ask to upgrade is a 500, and HTTP goes on", async () => {
-  const port = start();
+  const port = await start();
   const reply = await rawRequest(
     port,
     "GET /switch HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
@@ -73,7 +73,7 @@ test("switchProtocols for a request that did not ask to upgrade is a 500, and HT
 });
 
 test("an HTTP/1.0 request's Upgrade is ignored (RFC 9110 §7.8)", async () => {
-  const port = start();
+  const port = await start();
   const reply = await rawRequest(
     port,
     "GET /s HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n",

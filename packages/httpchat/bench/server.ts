@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "@netkit/http";
+import { startHttpServer } from "@netkit/http";
 import {
   type ChatStorage,
   createChatApp,
@@ -54,7 +54,7 @@ if (kind === "bun") {
   stop = () => listener.stop(true);
 } else {
   // wrk's 256 connections come from one address: past the per-address cap (64), which Bun.serve lacks.
-  const server = serve({
+  const server = await startHttpServer({
     hostname: "127.0.0.1",
     port: Number(portText),
     fetch: handler,

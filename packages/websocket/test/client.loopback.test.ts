@@ -41,7 +41,7 @@ afterEach(async () => {
 
 describe("connectWebSocket", () => {
   test("echoes text and binary, then closes cleanly with the code echoed", async () => {
-    server = startEchoServer();
+    server = await startEchoServer();
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/chat?room=1`);
     ws.send("hello ✓");
     ws.send(Uint8Array.of(0, 1, 255));
@@ -53,7 +53,7 @@ describe("connectWebSocket", () => {
   });
 
   test("a 1 MiB message and 1000 small ones arrive whole and in order", async () => {
-    server = startEchoServer();
+    server = await startEchoServer();
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`);
     const big = Uint8Array.from({ length: 1 << 20 }, (_, i) => i & 0xff);
     ws.send(big);
@@ -66,7 +66,9 @@ describe("connectWebSocket", () => {
 
   test("wss:// with the server's certificate as ca", async () => {
     const cert = await makeTestCertificate(mkdtempSync(join(tmpdir(), "ws-tls-")), "ws");
-    server = startEchoServer({ connection: { tls: { cert: cert.cert, key: cert.key, port: 0 } } });
+    server = await startEchoServer({
+      connection: { tls: { cert: cert.cert, key: cert.key, port: 0 } },
+    });
     const ws = await connectWebSocket(`wss://localhost:${server.tlsPort}/`, { ca: cert.cert });
     ws.send("over TLS");
     expect(await ws.next()).toBe("over TLS");
@@ -79,7 +81,7 @@ describe("connectWebSocket", () => {
   }, 20_000);
 
   test("subprotocol and permessage-deflate are negotiated", async () => {
-    server = startEchoServer({ upgrade: { protocols: ["chat.v2", "chat.v1"], deflate: {} } });
+    server = await startEchoServer({ upgrade: { protocols: ["chat.v2", "chat.v1"], deflate: {} } });
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, {
       protocols: ["chat.v1", "chat.v2"],
       deflate: { clientMaxWindowBits: 12, serverNoContextTakeover: true },
@@ -99,7 +101,7 @@ describe("connectWebSocket", () => {
   });
 
   test("the server closes: the client echoes and sees a clean close", async () => {
-    server = startEchoServer({ onMessage: (s) => s.close(1001, "going") });
+    server = await startEchoServer({ onMessage: (s) => s.close(1001, "going") });
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`);
     ws.send("close me");
     expect(await ws.closed).toEqual({ code: 1001, reason: "going", wasClean: true });
@@ -107,7 +109,7 @@ describe("connectWebSocket", () => {
 
   test("a server that never answers the close is dropped after closeTimeoutMs", async () => {
     // The server holds its input after the first message, so our close frame is never read.
-    server = startEchoServer({ onMessage: (s) => s.connection.hold() });
+    server = await startEchoServer({ onMessage: (s) => s.connection.hold() });
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { closeTimeoutMs: 200 });
     ws.send("hold");
     await Bun.sleep(50);
@@ -120,7 +122,7 @@ describe("connectWebSocket", () => {
   });
 
   test("keepalive: the server pings, the client answers; a peer that never pongs is dropped", async () => {
-    server = startEchoServer({ session: { pingIntervalMs: 100, pongTimeoutMs: 200 } });
+    server = await startEchoServer({ session: { pingIntervalMs: 100, pongTimeoutMs: 200 } });
     const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { pingIntervalMs: 0 });
     let pings = 0;
     const counted = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, {
@@ -141,7 +143,7 @@ describe("connectWebSocket", () => {
   });
 
   test("refusals: 426 for a wrong version, a bad Sec-WebSocket-Accept, an unoffered extension", async () => {
-    server = startEchoServer();
+    server = await startEchoServer();
     const reply = await rawHttp(
       server.port,
       "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",

@@ -8,8 +8,11 @@ import { clientFrame, closeFrame, openRaw } from "./raw-client.ts";
 import { ReferenceDeflate, ReferenceInflate } from "./reference-zlib.ts";
 
 let server: EchoServer;
-beforeAll(() => {
-  server = startEchoServer({ upgrade: { deflate: {} }, session: { maxMessageBytes: 1 << 20 } });
+beforeAll(async () => {
+  server = await startEchoServer({
+    upgrade: { deflate: {} },
+    session: { maxMessageBytes: 1 << 20 },
+  });
 });
 afterAll(() => server.stop());
 

@@ -18,9 +18,9 @@ import { openRaw } from "./raw-client.ts";
 
 let server: EchoServer;
 let limited: EchoServer;
-beforeAll(() => {
-  server = startEchoServer();
-  limited = startEchoServer({ session: LIMITS });
+beforeAll(async () => {
+  server = await startEchoServer();
+  limited = await startEchoServer({ session: LIMITS });
 });
 afterAll(async () => {
   await server.stop();

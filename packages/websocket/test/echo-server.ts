@@ -1,7 +1,7 @@
 // A test echo server: @netkit/http's server answering every request with acceptWebSocket, so the
 // conformance, hostile and interop suites run through the real HTTP upgrade path. Every message is
 // sent back as it came (text as text, binary as binary).
-import { type ServeOptions, serve } from "@netkit/http";
+import { type HttpServerOptions, startHttpServer } from "@netkit/http";
 import { acceptWebSocket } from "../src/accept.ts";
 import type { UpgradeOptions } from "../src/server-handshake.ts";
 import type { SessionOptions, WebSocketSession } from "../src/session.ts";
@@ -10,7 +10,7 @@ export interface EchoServerOptions {
   upgrade?: UpgradeOptions;
   session?: Omit<SessionOptions, "role" | "deflate" | "protocol">;
   /** The HTTP server's limits (framing's, for the connection after the upgrade too) and TLS. */
-  connection?: Partial<Omit<ServeOptions, "fetch">>;
+  connection?: Partial<Omit<HttpServerOptions, "fetch">>;
   /** Instead of echoing. */
   onMessage?: SessionOptions["onMessage"];
 }
@@ -22,9 +22,9 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-export function startEchoServer(options: EchoServerOptions = {}): EchoServer {
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const sessions = new Set<WebSocketSession>();
-  const server = serve({
+  const server = await startHttpServer({
     port: 0,
     ...options.connection,
     fetch: (request) =>

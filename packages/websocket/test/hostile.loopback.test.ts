@@ -6,8 +6,8 @@ import { type EchoServer, startEchoServer } from "./echo-server.ts";
 import { clientFrame, openRaw } from "./raw-client.ts";
 
 let server: EchoServer;
-beforeAll(() => {
-  server = startEchoServer({
+beforeAll(async () => {
+  server = await startEchoServer({
     connection: {
       maxQueuedBytes: 512 * 1024,
       sendTimeoutMs: 1000,

@@ -1,14 +1,14 @@
 // Real curl against the server on loopback: keep-alive reuse, chunked upload, 100-continue, HEAD, HTTP/1.0.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { requireTool } from "@netkit/testkit";
-import { type HttpServer, serve } from "../../src/index.ts";
+import { type HttpServer, startHttpServer } from "../../src/index.ts";
 
 const curl = requireTool("curl", "curl");
 let server: HttpServer;
 let base = "";
 
-beforeAll(() => {
-  server = serve({
+beforeAll(async () => {
+  server = await startHttpServer({
     port: 0,
     async fetch(request) {
       const body = request.body ? await request.text() : "";

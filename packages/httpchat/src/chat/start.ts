@@ -2,7 +2,12 @@
 // `startWebChatServer` runs on SQLite by default (embedded), and scales out with PostgreSQL as the
 // shared store (`postgresUrl`) and Redis pub/sub to wake long polls across instances (`redisUrl`).
 import type { ListenTlsOptions, Log, TlsCredentials } from "@netkit/framing";
-import { HTTP_DEFAULTS, type HttpServer, type ServeOptions, serve } from "@netkit/http";
+import {
+  HTTP_DEFAULTS,
+  type HttpServer,
+  type HttpServerOptions,
+  startHttpServer,
+} from "@netkit/http";
 import { BUS_DEFAULTS, MessageBus } from "./bus.ts";
 import { WebChatError } from "./errors.ts";
 import { CHAT_LIMITS, createChatApp } from "./routes/app.ts";
@@ -27,7 +32,7 @@ export const HTTPCHAT_DEFAULTS = {
 
 /** Options of `startWebChatServer`; each one left out takes its value from `HTTPCHAT_DEFAULTS`. */
 export interface WebChatServerOptions
-  extends Omit<ServeOptions, "fetch" | "hostname" | "port" | "maxBodyBytes" | "log" | "tls"> {
+  extends Omit<HttpServerOptions, "fetch" | "hostname" | "port" | "maxBodyBytes" | "log" | "tls"> {
   /** @default "127.0.0.1" */
   hostname?: string;
   /** @default 8888 */
@@ -73,10 +78,10 @@ export interface WebChatServer {
 }
 
 /** The embedded default: SQLite in `dbPath`. */
-function startOnSqlite(options: WebChatServerOptions): WebChatServer {
+async function startOnSqlite(options: WebChatServerOptions): Promise<WebChatServer> {
   const dbPath = options.dbPath ?? HTTPCHAT_DEFAULTS.dbPath;
   const store = new MessageStore(dbPath);
-  const server = wire(options, store, undefined, undefined);
+  const server = await wire(options, store, undefined, undefined);
   options.log?.({ event: "chat.start", db: dbPath, messages: store.latestIdSync() });
   return server;
 }
@@ -113,7 +118,7 @@ export async function startWebChatServer(
         onMessage: (id) => notify.to(id),
       });
     }
-    server = wire(options, store, bus, notify);
+    server = await wire(options, store, bus, notify);
   } catch (error) {
     await store.close();
     throw error;
@@ -128,12 +133,12 @@ export async function startWebChatServer(
   return server;
 }
 
-function wire(
+async function wire(
   options: WebChatServerOptions,
   store: ChatStorage,
   bus: MessageBus | undefined,
   notify: { to(id: number): void } | undefined,
-): WebChatServer {
+): Promise<WebChatServer> {
   const app = createChatApp(store, {
     recheckMs: options.recheckMs ?? HTTPCHAT_DEFAULTS.recheckMs,
     ...(options.postsPerSecond !== undefined ? { postsPerSecond: options.postsPerSecond } : {}),
@@ -143,7 +148,7 @@ function wire(
   if (notify) notify.to = (id) => app.notify(id);
   let server: HttpServer;
   try {
-    server = serve({
+    server = await startHttpServer({
       ...options,
       hostname: options.hostname ?? HTTPCHAT_DEFAULTS.hostname,
       port: options.port ?? HTTPCHAT_DEFAULTS.port,

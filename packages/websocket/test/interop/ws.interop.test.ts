@@ -21,8 +21,8 @@ if (!hasPythonWebsockets)
   console.warn("!!! python3-websockets not found: skipping (apt install python3-websockets)");
 
 let server: EchoServer;
-beforeAll(() => {
-  server = startEchoServer({ upgrade: { deflate: {}, protocols: ["echo.v1"] } });
+beforeAll(async () => {
+  server = await startEchoServer({ upgrade: { deflate: {}, protocols: ["echo.v1"] } });
 });
 afterAll(() => server.stop());
 
