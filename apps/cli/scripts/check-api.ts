@@ -9,7 +9,16 @@ import { dirname, join, relative } from "node:path";
 const ROOT = join(import.meta.dir, "../../..");
 
 /** The published libraries (testkit is test-only). */
-export const LIBRARIES = ["framing", "store", "dns", "chat", "bbs", "http", "httpchat"] as const;
+export const LIBRARIES = [
+  "framing",
+  "store",
+  "dns",
+  "chat",
+  "bbs",
+  "http",
+  "httpchat",
+  "websocket",
+] as const;
 
 export interface ExportedName {
   /** The name a user imports. */

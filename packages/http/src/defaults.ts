@@ -1,6 +1,8 @@
 // Limits and timeouts of the HTTP/1.1 server, each with the reason for its number.
 
+/** What `startHttpServer` and `RequestParser` use for an option left out (`--help` shows these). */
 export const HTTP_DEFAULTS = {
+  /** Loopback only: listening on every interface is a choice to make, not a default. */
   hostname: "127.0.0.1",
   port: 8080,
   /** Request line + header lines (+ their CRLFs) of one request; over it → 431 (Bun and Node use 16 KiB). */

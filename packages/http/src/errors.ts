@@ -1,5 +1,6 @@
 // HttpError: the one error class of @netkit/http; `code` is the contract, `status` what the peer is told.
 
+/** Why a request was refused: the stable contract to match on (`error.code`), not the message. */
 export type HttpErrorCode =
   | "BAD_REQUEST_LINE"
   | "BAD_VERSION"
@@ -18,6 +19,10 @@ export type HttpErrorCode =
   | "REQUEST_TIMEOUT"
   | "UNSUPPORTED_METHOD";
 
+/**
+ * A request that cannot be answered as HTTP (the parser's only error): match on `code`; `status`
+ * is what the server answers with, with `Connection: close`, before it closes the connection.
+ */
 export class HttpError extends Error {
   override readonly name = "HttpError";
   constructor(

@@ -4,14 +4,18 @@ import { HTTP_DEFAULTS } from "./defaults.ts";
 import { HttpError } from "./errors.ts";
 import { asBuffer, FIELD_LINE, latin1 } from "./text.ts";
 
+/** Where the parser is in the current request (`done` after a thrown HttpError). */
 export type ParserPhase = "start-line" | "headers" | "body" | "done";
 
+/** How the request's body is delimited (RFC 9112 §6.3): none, a Content-Length, or chunked. */
 export type RequestBodyFraming =
   | { kind: "none" }
   | { kind: "length"; length: number }
   | { kind: "chunked" };
 
+/** A parsed request line and header section, handed to `onHead`. */
 export interface RequestHead {
+  /** As sent (case-sensitive, RFC 9110 §9.1): `GET`, `POST`, … */
   method: string;
   /** The request-target as sent: origin-form `/p?q`, absolute-form `http://h/p`, or `*`. */
   target: string;
@@ -23,11 +27,15 @@ export interface RequestHead {
   host: string;
   /** Whether the connection may carry another request after this one. */
   keepAlive: boolean;
+  /** The request carries `Expect: 100-continue`: the client waits for a 100 before the body. */
   expectContinue: boolean;
+  /** How the body that follows this head is delimited. */
   body: RequestBodyFraming;
 }
 
+/** Where the parser delivers each request, in order: one head, its body in pieces, then its end. */
 export interface ParserHandlers {
+  /** A request's head is complete (its body, if any, follows in `onBody` calls). */
   onHead(head: RequestHead): void;
   /** A view into the pushed chunk, valid only during the call: copy what you keep. */
   onBody(data: Uint8Array): void;
@@ -35,6 +43,7 @@ export interface ParserHandlers {
   onEnd(): void;
 }
 
+/** Bounds on one request; each left out comes from `HTTP_DEFAULTS`. */
 export interface ParserLimits {
   /** @default 16384 */
   maxHeaderBytes?: number;
