@@ -56,6 +56,8 @@ export interface WebChatServerOptions
   redisChannel?: string;
   /** @default 1000 */
   recheckMs?: number;
+  /** Serve GET /ws (WebSocket push); false answers it 404 and pages long-poll. @default true */
+  webSocket?: boolean;
 }
 
 /** A running web chat, as `startWebChatServer` resolves it. */
@@ -143,6 +145,7 @@ async function wire(
     recheckMs: options.recheckMs ?? HTTPCHAT_DEFAULTS.recheckMs,
     ...(options.postsPerSecond !== undefined ? { postsPerSecond: options.postsPerSecond } : {}),
     ...(options.postBurst !== undefined ? { postBurst: options.postBurst } : {}),
+    ...(options.webSocket !== undefined ? { webSocket: options.webSocket } : {}),
     ...(bus ? { onCommitted: (id: number) => bus.announce(id) } : {}),
   });
   if (notify) notify.to = (id) => app.notify(id);

@@ -1,20 +1,24 @@
-// The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling.
+// The chat as a Fetch handler: the page, POST /chat, GET /messages with long polling, and GET /ws
+// (WebSocket: messages pushed as they are stored, posts accepted over the socket).
 
 import { RateLimiter } from "@netkit/framing";
 import type { ClientInfo } from "@netkit/http";
+import { acceptWebSocket, type MessageData, type WebSocketSession } from "@netkit/websocket";
 import { type Asset, loadPageAssets } from "../assets.ts";
 import { WebChatError } from "../errors.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
 import { crossOriginRefusal } from "./cross-origin.ts";
+import { LiveFeed } from "./live-feed.ts";
+import { isRefusal, MAX_NAME_CHARS, MAX_TEXT_CHARS, validatePost } from "./post-input.ts";
 import { withSecurityHeaders } from "./security-headers.ts";
-import { postRefusal, readUtf8Body } from "./text-rules.ts";
+import { readUtf8Body } from "./text-rules.ts";
 
 /** The limits the chat routes apply (text and name lengths, page size, long-poll wait). */
 export const CHAT_LIMITS = {
   /** Unicode code points per message text. */
-  maxTextChars: 2000,
+  maxTextChars: MAX_TEXT_CHARS,
   /** Code points per display name. */
-  maxNameChars: 50,
+  maxNameChars: MAX_NAME_CHARS,
   /** Messages per /messages reply. */
   maxMessagesPerReply: 100,
   /** Longest `wait` a client may ask for, in seconds. */
@@ -32,6 +36,16 @@ export const CHAT_LIMITS = {
    */
   postsPerSecond: 10,
   postBurst: 20,
+  /**
+   * One WebSocket message from a client (a post): 2000 code points are at most 8 KB of UTF-8,
+   * or 12 KB written as JSON `\uXXXX` escapes; 64 KiB as for a POST body.
+   */
+  maxSocketMessageBytes: 64 * 1024,
+  /**
+   * Unsent bytes past which a socket gets no more pushes; once drained it catches up from the
+   * store. About 200 long messages: a browser tab that is merely busy never gets there.
+   */
+  maxSocketLagBytes: 256 * 1024,
 } as const;
 
 /** Options of `createChatApp`. */
@@ -44,6 +58,12 @@ export interface ChatAppOptions {
   postsPerSecond?: number;
   /** @default 20 */
   postBurst?: number;
+  /** Serve GET /ws (WebSocket); false answers it 404, so pages fall back to long polling. @default true */
+  webSocket?: boolean;
+  /** @default CHAT_LIMITS.maxSocketLagBytes */
+  maxSocketLagBytes?: number;
+  /** WebSocket keepalive ping interval (0 = off). @default 30000 */
+  socketPingIntervalMs?: number;
 }
 
 /** The chat routes as a Fetch handler, plus `notify` for commits made elsewhere and `close`. */
@@ -52,9 +72,21 @@ export interface ChatApp {
   fetch(request: Request, client?: ClientInfo): Promise<Response>;
   /** Message `id` exists (announced by another instance): wakes the long polls behind it. */
   notify(id: number): void;
-  /** Answers every waiting long poll (with nothing new) so the server can stop. */
+  /** Open WebSocket connections on /ws. */
+  readonly socketCount: number;
+  /** Answers every waiting long poll (with nothing new) and closes every socket (1001) so the server can stop. */
   close(): void;
 }
+
+/** An answer to a post: the HTTP status, the JSON body and extra headers. */
+interface PostOutcome {
+  status: number;
+  body: object;
+  headers?: Record<string, string>;
+}
+
+/** The `code` of an error frame on /ws whose HTTP answer has none (a malformed post: a 400). */
+const SOCKET_ERROR_CODE = "BAD_REQUEST";
 
 interface Waiter {
   since: number;
@@ -72,12 +104,6 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
 
 function methodNotAllowed(allow: string): Response {
   return json(405, { error: "method not allowed" }, { allow });
-}
-
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
 }
 
 /** The reply for a storage failure: 503 with a JSON error, so a client knows to retry. */
@@ -100,16 +126,23 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     options.postBurst ?? CHAT_LIMITS.postBurst,
     options.postsPerSecond ?? CHAT_LIMITS.postsPerSecond,
   );
+  const webSocket = options.webSocket ?? true;
+  const maxSocketLagBytes = options.maxSocketLagBytes ?? CHAT_LIMITS.maxSocketLagBytes;
+  if (!Number.isInteger(maxSocketLagBytes) || maxSocketLagBytes < 0) {
+    throw new RangeError(`bad maxSocketLagBytes: ${maxSocketLagBytes}`);
+  }
+  const feed = new LiveFeed(store, { maxLagBytes: maxSocketLagBytes });
 
   function wakeUpTo(id: number): void {
     for (const waiter of waiters) if (waiter.since < id) waiter.wake();
+    feed.notify(id);
   }
 
   /** One store query per period for all waiting long polls, only while some are waiting. */
   function startRecheck(): void {
     if (recheck !== undefined) return;
     recheck = setInterval(() => {
-      if (waiters.size === 0) {
+      if (waiters.size === 0 && feed.size === 0) {
         clearInterval(recheck);
         recheck = undefined;
         return;
@@ -141,45 +174,36 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     return new Response(asset.body, { headers });
   }
 
-  async function postChat(request: Request): Promise<Response> {
-    const body = await readUtf8Body(request);
-    if (typeof body !== "string") return json(400, body);
+  /** What POST /chat answers for a body, and what /ws answers for a text frame. */
+  async function storePost(body: string): Promise<PostOutcome> {
     let input: unknown;
     try {
       input = JSON.parse(body);
     } catch {
-      return json(400, { error: "body is not valid JSON" });
+      return { status: 400, body: { error: "body is not valid JSON" } };
     }
-    if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      return json(400, { error: "body must be a JSON object" });
-    }
-    const { text, name } = input as { text?: unknown; name?: unknown };
-    if (typeof text !== "string" || text.trim() === "") {
-      return json(400, { error: "text must be a non-empty string" });
-    }
-    if (codePoints(text) > CHAT_LIMITS.maxTextChars) {
-      return json(400, { error: `text is over ${CHAT_LIMITS.maxTextChars} characters` });
-    }
-    if (name !== undefined && typeof name !== "string") {
-      return json(400, { error: "name must be a string" });
-    }
-    // Only spaces and tabs are trimmed: a BOM or NBSP is refused below, not silently dropped.
-    const cleanName = name?.replace(/^[ \t]+|[ \t]+$/g, "") || "anonymous";
-    if (codePoints(cleanName) > CHAT_LIMITS.maxNameChars) {
-      return json(400, { error: `name is over ${CHAT_LIMITS.maxNameChars} characters` });
-    }
-    // The shared text policy (NUL included: neither SQLite nor PostgreSQL text keeps it).
-    const refused = postRefusal(cleanName, text);
-    if (refused) return json(400, refused);
+    const post = validatePost(input);
+    if (isRefusal(post)) return { status: 400, body: post };
     let message: ChatMessage;
     try {
-      message = await store.add(cleanName, text);
+      message = await store.add(post.name, post.text);
     } catch (error) {
-      return storageFailure(error);
+      if (error instanceof WebChatError) {
+        const body = { error: error.message, code: error.code };
+        return { status: error.status, body, headers: { "retry-after": "1" } };
+      }
+      return { status: 503, body: { error: "storage unavailable", code: "STORAGE_UNAVAILABLE" } };
     }
     wakeUpTo(message.id);
     options.onCommitted?.(message.id);
-    return json(201, { id: message.id });
+    return { status: 201, body: { id: message.id } };
+  }
+
+  async function postChat(request: Request): Promise<Response> {
+    const body = await readUtf8Body(request);
+    if (typeof body !== "string") return json(400, body);
+    const outcome = await storePost(body);
+    return json(outcome.status, outcome.body, outcome.headers);
   }
 
   async function getMessages(url: URL): Promise<Response> {
@@ -219,22 +243,80 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   }
 
   /** 429 with Retry-After (whole seconds, at least 1) when this address posts too fast. */
-  function overPostLimit(client: ClientInfo | undefined): Response | undefined {
-    const decision = postLimit.take(client?.address ?? "", Date.now());
+  function postLimitRefusal(address: string): PostOutcome | undefined {
+    const decision = postLimit.take(address, Date.now());
     if (decision.allowed) return undefined;
     const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-    return json(
-      429,
-      { error: "too many messages: slow down", code: "RATE_LIMITED" },
-      { "retry-after": String(retryAfter) },
-    );
+    return {
+      status: 429,
+      body: { error: "too many messages: slow down", code: "RATE_LIMITED", retryAfter },
+      headers: { "retry-after": String(retryAfter) },
+    };
+  }
+
+  function overPostLimit(client: ClientInfo | undefined): Response | undefined {
+    const refusal = postLimitRefusal(client?.address ?? "");
+    return refusal && json(refusal.status, refusal.body, refusal.headers);
+  }
+
+  /**
+   * GET /ws?since=ID: the WebSocket handshake, then the live feed (see live-feed.ts). Text frames
+   * from the client are posts, answered `{"posted": id}` or `{"error", "code"}`; one at a time per
+   * socket (the connection is held while one commits), with the same rate limit as POST /chat.
+   */
+  function openSocket(request: Request, url: URL, address: string): Response {
+    const sinceText = url.searchParams.get("since");
+    if (sinceText !== null && !/^\d{1,15}$/.test(sinceText)) {
+      return json(400, { error: "since must be a message id" });
+    }
+    const since = sinceText === null ? undefined : Number(sinceText);
+    const inbox: MessageData[] = [];
+    let posting = false;
+
+    async function drain(session: WebSocketSession): Promise<void> {
+      posting = true;
+      session.connection.hold(); // no more input while posts wait: backpressure on the sender
+      while (inbox.length > 0 && session.readyState === "open") {
+        const data = inbox.shift() as MessageData;
+        const outcome =
+          typeof data !== "string"
+            ? { status: 400, body: { error: "send posts as text frames holding JSON" } }
+            : (postLimitRefusal(address) ?? (await storePost(data)));
+        const reply: object =
+          outcome.status === 201
+            ? { posted: (outcome.body as { id: number }).id }
+            : { code: SOCKET_ERROR_CODE, ...outcome.body };
+        session.send(JSON.stringify(reply));
+      }
+      posting = false;
+      session.connection.proceed();
+    }
+
+    return acceptWebSocket(request, {
+      maxMessageBytes: CHAT_LIMITS.maxSocketMessageBytes,
+      maxFrameBytes: CHAT_LIMITS.maxSocketMessageBytes,
+      ...(options.socketPingIntervalMs !== undefined
+        ? { pingIntervalMs: options.socketPingIntervalMs }
+        : {}),
+      onOpen: (session) => {
+        feed.open(session, since);
+        startRecheck();
+      },
+      onMessage: (session, data) => {
+        inbox.push(data);
+        if (!posting) void drain(session);
+      },
+    });
   }
 
   async function route(request: Request, client: ClientInfo | undefined): Promise<Response> {
     const url = new URL(request.url);
     const method = request.method;
     const isRead = method === "GET" || method === "HEAD";
-    const refusal = crossOriginRefusal(request);
+    // A WebSocket handshake is a GET, but browsers let any page open one (no CORS): the socket
+    // carries posts, so it gets the cross-origin rule of POST /chat.
+    const isSocket = url.pathname === "/ws" && webSocket;
+    const refusal = crossOriginRefusal(request, isSocket);
     if (refusal) return json(403, { error: refusal, code: "CROSS_ORIGIN" });
     switch (url.pathname) {
       case "/chat":
@@ -242,6 +324,10 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
         return overPostLimit(client) ?? postChat(request);
       case "/messages":
         return isRead ? getMessages(url) : methodNotAllowed("GET, HEAD");
+      case "/ws":
+        if (!webSocket) break;
+        if (method !== "GET") return methodNotAllowed("GET");
+        return openSocket(request, url, client?.address ?? "");
       case "/favicon.ico":
         // No icon, said once a day per browser instead of a 404 on every page load (nginx's idiom).
         return new Response(null, { status: 204, headers: { "cache-control": "max-age=86400" } });
@@ -255,8 +341,12 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   return {
     fetch: (request, client) => route(request, client).then(withSecurityHeaders),
     notify: wakeUpTo,
+    get socketCount() {
+      return feed.size;
+    },
     close() {
       closed = true;
+      feed.close();
       clearInterval(recheck);
       recheck = undefined;
       for (const waiter of waiters) waiter.wake();

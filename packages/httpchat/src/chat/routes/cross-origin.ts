@@ -5,9 +5,13 @@
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Why a request was refused as cross-origin, or undefined when it may proceed. */
-export function crossOriginRefusal(request: Request): string | undefined {
-  if (SAFE_METHODS.has(request.method)) return undefined;
+/**
+ * Why a request was refused as cross-origin, or undefined when it may proceed. GET, HEAD and
+ * OPTIONS pass unless `evenIfSafe` (a WebSocket handshake is a GET that opens a channel for
+ * writes, and browsers do not apply CORS to it).
+ */
+export function crossOriginRefusal(request: Request, evenIfSafe = false): string | undefined {
+  if (!evenIfSafe && SAFE_METHODS.has(request.method)) return undefined;
   const site = request.headers.get("sec-fetch-site");
   if (site !== null) {
     // "same-origin", or "none" (typed in the address bar, a bookmark): the user's own doing.
