@@ -197,6 +197,31 @@ export class WebSocketSession {
     );
   }
 
+  /**
+   * Sends a frame already encoded with `encodeFrame` (from `@netkit/websocket/codec`), as it is:
+   * a fan-out encodes a message once and hands the same bytes to every server session instead of
+   * framing it again per peer. Server sessions only (a client's frames need a fresh mask each). A
+   * close frame, a masked frame, or RSV1 without permessage-deflate agreed is refused with a
+   * RangeError; an uncompressed frame is valid whatever permessage-deflate agreed. False once
+   * closing or if the queue overflowed.
+   */
+  sendFrame(frame: Uint8Array): boolean {
+    if (this.role !== "server") {
+      throw new TypeError("sendFrame is for server sessions: a client's frames need a fresh mask");
+    }
+    const first = frame[0] ?? 0;
+    if (
+      frame.length < 2 ||
+      (first & 0x0f) === FrameOpcode.CLOSE || // close() runs the handshake; a raw one would skip it
+      (frame[1]! & 0x80) !== 0 ||
+      ((first & 0x40) !== 0 && this.deflate === undefined)
+    ) {
+      throw new RangeError("sendFrame takes an unmasked, non-close frame (RSV1 only with deflate)");
+    }
+    if (this.#state !== "open") return false;
+    return this.connection.sendBytes(frame);
+  }
+
   /** Sends a ping (at most 125 bytes of payload). */
   ping(data: MessageData = new Uint8Array(0)): boolean {
     return this.#sendControl(FrameOpcode.PING, data);
