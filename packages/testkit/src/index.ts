@@ -1,5 +1,14 @@
 // @netkit/testkit: real servers for tests (redis-server, PostgreSQL) on loopback, port helpers,
-// throwaway TLS certificates, raw clients from chosen 127.x source addresses.
+// throwaway TLS certificates, raw clients from chosen 127.x source addresses; bench helpers (pinning, CPU time from /proc).
+export {
+  canPin,
+  cpuTimes,
+  firstLine,
+  LatencySamples,
+  loadAverage,
+  paceSends,
+  pinned,
+} from "./bench.ts";
 export {
   certificateSubject,
   makeTestCertificate,

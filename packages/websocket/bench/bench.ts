@@ -1,31 +1,189 @@
-// `bun run bench`: the codec alone — decoding masked client frames (16 B and 64 KiB) fed in 64 KiB
-// chunks, and encoding server frames. Prints one line per metric.
-import { encodeFrame, FrameOpcode, WebSocketDecoder } from "../src/codec.ts";
+// `bun run bench`: the issue's fan-out — one room where every message goes to every socket, at 500
+// and 1,000 sockets and 200,000 deliveries/s offered — on three servers in the same run: ours
+// (@netkit/http + acceptWebSocket, a frame encoded once and sent with sendFrame), Bun.serve's
+// native WebSocket pub/sub, and `ws` on Node. Each server is pinned to core 0 and the load
+// generator (load.ts, a separate Bun process) to core 1. Prints a table and the issue's targets,
+// then one JSON line. (`bun run bench/codec.ts` is the codec alone.)
+import { join } from "node:path";
+import { canPin, firstLine, loadAverage, pinned } from "@netkit/testkit";
 
-const mask = Uint8Array.of(1, 2, 3, 4);
-function decodeRate(payloadBytes: number, frames: number): { fps: number; MBps: number } {
-  const one = encodeFrame(FrameOpcode.BINARY, new Uint8Array(payloadBytes).fill(7), { mask });
-  const stream = new Uint8Array(one.length * frames);
-  for (let i = 0; i < frames; i++) stream.set(one, i * one.length);
-  const decoder = new WebSocketDecoder({ role: "server" });
-  const started = performance.now();
-  let count = 0;
-  for (let at = 0; at < stream.length; at += 65536)
-    count += decoder.push(stream.subarray(at, at + 65536)).length;
-  const seconds = (performance.now() - started) / 1000;
-  if (count !== frames) throw new Error(`decoded ${count} of ${frames}`);
-  return {
-    fps: Math.round(frames / seconds),
-    MBps: Math.round((payloadBytes * frames) / seconds / 1e6),
-  };
+const here = import.meta.dir;
+const OFFERED = Number(process.env.WS_BENCH_OFFERED ?? 200_000);
+const SECONDS = Number(process.env.WS_BENCH_SECONDS ?? 5);
+const CLIENT_COUNTS = (process.env.WS_BENCH_CLIENTS ?? "500,1000").split(",").map(Number);
+const SERVERS = (process.env.WS_BENCH_SERVERS ?? "netkit,bun,ws").split(",");
+const TARGET = { p99Ms: 15, share: 1, vsWs: 2, vsBun: 1 };
+
+const node = Bun.which("node");
+if (!canPin) console.error("!!! taskset not found: running unpinned (apt install util-linux)");
+
+interface Result {
+  clients: number;
+  senders: number;
+  messages_per_second: number;
+  delivered: number;
+  expected: number;
+  share: number;
+  deliveries_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  server_cpu_send_window: number;
+  server_user_send_window: number;
+  server_system_send_window: number;
+  deliveries_per_core_second: number | null;
+  loadgen_cpu_send_window: number;
+  closed_early: number;
+  load1: number;
 }
 
-const small = decodeRate(16, 1_000_000);
-const large = decodeRate(65536, 2000);
-const payload = new Uint8Array(16);
-const started = performance.now();
-for (let i = 0; i < 1_000_000; i++) encodeFrame(FrameOpcode.BINARY, payload);
-const encode = Math.round(1_000_000 / ((performance.now() - started) / 1000));
-console.log(`decode_16b_fps ${small.fps}`);
-console.log(`decode_64k_MBps ${large.MBps}`);
-console.log(`encode_16b_fps ${encode}`);
+function serverArgv(server: string): string[] {
+  if (server === "ws") return [node ?? "node", join(here, "ws-server.mjs")];
+  if (server === "bun") return [process.execPath, join(here, "bun-server.ts")];
+  return [process.execPath, join(here, "netkit-server.ts")];
+}
+
+async function runOne(server: string, clients: number): Promise<Result> {
+  const load1 = loadAverage();
+  const openFiles = clients + 1024;
+  const proc = Bun.spawn(pinned(0, serverArgv(server), openFiles), {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  try {
+    const port = Number(await firstLine(proc.stdout));
+    const load = Bun.spawn(
+      pinned(
+        1,
+        [
+          process.execPath,
+          join(here, "load.ts"),
+          "--port",
+          String(port),
+          "--clients",
+          String(clients),
+          "--deliveries-per-second",
+          String(OFFERED),
+          "--seconds",
+          String(SECONDS),
+          // taskset and prlimit exec the server: the pid is the server's own
+          "--server-pid",
+          String(proc.pid),
+        ],
+        openFiles,
+      ),
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const timer = setTimeout(() => load.kill(), (SECONDS + 60) * 1000);
+    const out = await new Response(load.stdout).text();
+    clearTimeout(timer);
+    if ((await load.exited) !== 0) throw new Error(`load generator failed: ${out}`);
+    return { ...(JSON.parse(out.trim().split("\n").at(-1)!) as Omit<Result, "load1">), load1 };
+  } finally {
+    proc.kill("SIGTERM");
+    await Promise.race([proc.exited, Bun.sleep(3000).then(() => proc.kill("SIGKILL"))]);
+  }
+}
+
+const results: { server: string; result: Result }[] = [];
+for (const clients of CLIENT_COUNTS) {
+  for (const server of SERVERS) {
+    if (server === "ws" && !node) {
+      console.error("!!! node not found: skipping ws on Node");
+      continue;
+    }
+    const result = await runOne(server, clients);
+    results.push({ server, result });
+    console.error(
+      `${server} ${clients} sockets: ${result.deliveries_per_second}/s, ${(result.share * 100).toFixed(2)}% delivered, p99 ${result.p99_ms.toFixed(1)} ms, cpu ${(result.server_cpu_send_window * 100).toFixed(0)}%`,
+    );
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+const header = [
+  "server",
+  "sockets",
+  "msgs/s",
+  "deliveries/s",
+  "delivered",
+  "p50 ms",
+  "p99 ms",
+  "max ms",
+  "server cpu",
+  "user/sys",
+  "deliv/core-s",
+  "loadgen cpu",
+  "load avg",
+];
+const rows = results.map(({ server, result: r }) => [
+  server,
+  String(r.clients),
+  String(r.messages_per_second),
+  String(r.deliveries_per_second),
+  `${fmt(r.share * 100, 2)}%`,
+  fmt(r.p50_ms, 2),
+  fmt(r.p99_ms, 2),
+  fmt(r.max_ms, 1),
+  `${fmt(r.server_cpu_send_window * 100, 0)}%`,
+  `${fmt(r.server_user_send_window * 100, 0)}/${fmt(r.server_system_send_window * 100, 0)}`,
+  String(r.deliveries_per_core_second ?? "-"),
+  `${fmt(r.loadgen_cpu_send_window * 100, 0)}%`,
+  fmt(r.load1, 2),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
+console.log(
+  `websocket fan-out bench: offered ${OFFERED} deliveries/s (every message to every socket), ${SECONDS} s per run after 1 s of warm-up, 64-byte text messages; server on core 0, load generator on core 1`,
+);
+console.log(line(header));
+for (const row of rows) console.log(line(row));
+
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a && b ? a / b : null;
+const byClients: Record<string, unknown> = {};
+const verdicts: string[] = [];
+for (const clients of CLIENT_COUNTS) {
+  const find = (server: string) =>
+    results.find((r) => r.server === server && r.result.clients === clients)?.result;
+  const [ours, bun, ws] = [find("netkit"), find("bun"), find("ws")];
+  const vsBun = ratio(ours?.deliveries_per_core_second, bun?.deliveries_per_core_second);
+  const vsWs = ratio(ours?.deliveries_per_core_second, ws?.deliveries_per_core_second);
+  const summary = (r: Result | undefined) =>
+    r && {
+      deliveries_per_second: r.deliveries_per_second,
+      delivered_share: r.share,
+      p50_ms: r.p50_ms,
+      p99_ms: r.p99_ms,
+      server_cpu: r.server_cpu_send_window,
+      server_cpu_user: r.server_user_send_window,
+      server_cpu_system: r.server_system_send_window,
+      deliveries_per_core_second: r.deliveries_per_core_second,
+      load_average_before: r.load1,
+    };
+  byClients[clients] = {
+    netkit: summary(ours),
+    bun: summary(bun),
+    ws: summary(ws),
+    deliveries_per_core_ratio_vs_bun: vsBun,
+    deliveries_per_core_ratio_vs_ws: vsWs,
+  };
+  if (ours) {
+    const mark = (ok: boolean) => (ok ? "met" : "MISSED");
+    verdicts.push(
+      `${clients} sockets: p99 ${fmt(ours.p99_ms, 2)} ms (≤ ${TARGET.p99Ms}: ${mark(ours.p99_ms <= TARGET.p99Ms)}), ` +
+        `delivered ${fmt(ours.share * 100, 2)}% (100%: ${mark(ours.share >= TARGET.share)}), ` +
+        `per core ${fmt(vsWs ?? Number.NaN, 2)}× ws (≥ ${TARGET.vsWs}: ${mark((vsWs ?? 0) >= TARGET.vsWs)}), ` +
+        `${fmt(vsBun ?? Number.NaN, 2)}× Bun.serve (≥ ${TARGET.vsBun}: ${mark((vsBun ?? 0) >= TARGET.vsBun)})`,
+    );
+  }
+}
+console.log(`\ntargets (ours):\n${verdicts.join("\n")}`);
+console.log(
+  JSON.stringify({
+    bench: "websocket-fanout",
+    offered_deliveries_per_second: OFFERED,
+    seconds_per_run: SECONDS,
+    clients: byClients,
+  }),
+);
