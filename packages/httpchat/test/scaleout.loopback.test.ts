@@ -13,6 +13,7 @@ import {
   type TestPostgres,
   type TestRedis,
 } from "@netkit/testkit";
+import { connectWebSocket, type WebSocketSession } from "@netkit/websocket";
 import {
   type ChatMessage,
   startWebChatServer,
@@ -170,6 +171,53 @@ it("ids stay unique and increasing across instances, and a reader following sinc
   expect(seen).toEqual(stored); // in order, no gap, no duplicate
   expect((await allMessages(b)).map((m) => m.id)).toEqual(stored);
 }, 60_000);
+
+it("WebSocket: every message posted on either instance (HTTP or socket) reaches sockets on both, once and in id order, through Redis alone", async () => {
+  // Re-checks every 60 s: within this test only Redis carries a message to the other instance.
+  const [a, b] = await pair({ recheckMs: 60_000 });
+  await until("both buses connected", () => !!a.bus?.connected && !!b.bus?.connected);
+  const [onA, onB] = await Promise.all(
+    [a, b].map((s) => connectWebSocket(`ws://127.0.0.1:${s.port}/ws?since=0`)),
+  );
+  const sockets = [onA, onB] as WebSocketSession[];
+  const seen: number[][] = [[], []];
+  const acks: number[] = [];
+  sockets.forEach((socket, i) => {
+    void (async () => {
+      for await (const data of socket) {
+        const frame = JSON.parse(data as string) as { id?: number; posted?: number };
+        if (frame.id !== undefined) seen[i]?.push(frame.id);
+        if (frame.posted !== undefined) acks.push(frame.posted);
+      }
+    })();
+  });
+  // One message first, timed: B's socket gets A's post at once (no 60 s re-check involved).
+  const started = performance.now();
+  const first = await postOk(a, "from A over HTTP");
+  await until("B's socket has it", () => seen[1]?.includes(first) ?? false, 2000);
+  const crossMs = performance.now() - started;
+  // Then 200 posts at once, split over both instances and both ways of posting.
+  const posts: Promise<unknown>[] = [];
+  for (let i = 0; i < 50; i++) {
+    posts.push(postOk(a, `http A ${i}`), postOk(b, `http B ${i}`));
+    onA?.send(JSON.stringify({ text: `ws A ${i}` }));
+    onB?.send(JSON.stringify({ text: `ws B ${i}` }));
+  }
+  await Promise.all(posts);
+  await until("every socket post acknowledged", () => acks.length === 100);
+  const total = 201;
+  await until(
+    "both sockets have all",
+    () => seen[0]?.length === total && seen[1]?.length === total,
+  );
+  const expected = Array.from({ length: total }, (_, i) => i + 1);
+  expect(seen[0]).toEqual(expected);
+  expect(seen[1]).toEqual(expected);
+  expect((await allMessages(b)).map((m) => m.id)).toEqual(expected);
+  expect(crossMs).toBeLessThan(1000);
+  for (const socket of sockets) socket.close(1000);
+  await Promise.all(sockets.map((socket) => socket.closed));
+}, 30_000);
 
 it("Redis killed and restarted mid-traffic: both keep serving, cross-instance wakeups resume", async () => {
   const [a, b] = await pair({ recheckMs: 60_000 });
