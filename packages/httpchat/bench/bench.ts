@@ -1,5 +1,7 @@
 // `bun run bench`: wrk against our server and Bun.serve running the same Fetch handler, pinned to cores.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { havePostgres, startPostgres } from "@netkit/testkit";
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -18,13 +20,25 @@ interface Scenario {
   path: string;
   connections: number;
   script?: string;
+  /** Over HTTPS, both servers with the same certificate (reported apart from the plain mean). */
+  tls?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
   { name: "GET /json c=50", path: "/json", connections: 50 },
   { name: "GET /json c=256", path: "/json", connections: 256 },
   { name: "POST /chat c=50", path: "/chat", connections: 50, script: `${HERE}post-chat.lua` },
+  { name: "HTTPS GET /json c=50", path: "/json", connections: 50, tls: true },
 ];
+
+// One throwaway certificate for both servers' HTTPS runs (wrk does not verify it).
+const certDir = mkdtempSync(join(tmpdir(), "httpchat-bench-tls-"));
+const TLS_ENV = {
+  BENCH_TLS_CERT: join(certDir, "localhost.crt"),
+  BENCH_TLS_KEY: join(certDir, "localhost.key"),
+};
+await Bun.$`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -keyout ${TLS_ENV.BENCH_TLS_KEY} -out ${TLS_ENV.BENCH_TLS_CERT} -days 2`.quiet();
+process.on("exit", () => rmSync(certDir, { recursive: true, force: true }));
 
 interface Result {
   server: string;
@@ -50,11 +64,12 @@ function toMs(value: string, unit: string): number {
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : n;
 }
 
-async function startServer(kind: string, extra: string[] = []) {
+async function startServer(kind: string, extra: string[] = [], tls = false) {
   const argv = ["taskset", "-c", SERVER_CORE, "bun", `${HERE}server.ts`, kind, "0", ...extra];
   const child = Bun.spawn(argv, {
     stdout: "pipe",
     stderr: "inherit",
+    env: tls ? { ...process.env, ...TLS_ENV } : process.env,
   });
   const reader = child.stdout.getReader();
   let text = "";
@@ -88,7 +103,7 @@ async function runWrk(server: string, pid: number, port: number, s: Scenario): P
   ];
   args.push("--latency", "--timeout", "5s");
   if (s.script) args.push("-s", s.script);
-  args.push(`http://127.0.0.1:${port}${s.path}`);
+  args.push(`${s.tls ? "https" : "http"}://127.0.0.1:${port}${s.path}`);
   const cpuBefore = cpuSeconds(pid);
   const started = performance.now();
   const wrk = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
@@ -124,13 +139,13 @@ async function runWrk(server: string, pid: number, port: number, s: Scenario): P
 const results: Result[] = [];
 for (const scenario of SCENARIOS) {
   const kinds =
-    scenario.path === "/json" && scenario.connections === 50
+    scenario.path === "/json" && scenario.connections === 50 && !scenario.tls
       ? ["ours", "bun", "floor"]
       : ["ours", "bun"];
   const best = new Map<string, Result>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of kinds) {
-      const server = await startServer(kind);
+      const server = await startServer(kind, [], scenario.tls === true);
       try {
         await Bun.sleep(300);
         const label =
@@ -173,11 +188,11 @@ if (havePostgres()) {
 const pad = (text: string, n: number) => text.padEnd(n);
 const num = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
 console.log(
-  `${pad("scenario", 18)}${pad("server", 21)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("cpu %", 8)}${pad("req/s/core", 12)}errors`,
+  `${pad("scenario", 22)}${pad("server", 21)}${pad("req/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("cpu %", 8)}${pad("req/s/core", 12)}errors`,
 );
 for (const r of results) {
   console.log(
-    `${pad(r.scenario, 18)}${pad(r.server, 21)}${pad(num(r.rps), 10)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${pad(num(r.cpuPercent), 8)}${pad(num(r.rpsPerCore), 12)}${r.errors}`,
+    `${pad(r.scenario, 22)}${pad(r.server, 21)}${pad(num(r.rps), 10)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${pad(num(r.cpuPercent), 8)}${pad(num(r.rpsPerCore), 12)}${r.errors}`,
   );
 }
 
@@ -191,12 +206,15 @@ for (const s of SCENARIOS) {
     p99Ratios[s.name] = Number((ours.p99Ms / bun.p99Ms).toFixed(3));
   }
 }
+const HTTPS = SCENARIOS.find((s) => s.tls)?.name as string;
+const httpsRatio = ratios[HTTPS];
+delete ratios[HTTPS]; // the plain mean stays comparable with earlier runs
 const values = Object.values(ratios);
 const geomean = Math.exp(values.reduce((n, v) => n + Math.log(v), 0) / values.length);
 console.log(
   `\nreq/s per server core, httpchat ÷ Bun.serve: ${Object.entries(ratios)
     .map(([k, v]) => `${k} ${v}`)
-    .join(", ")} (geometric mean ${geomean.toFixed(3)}, target ≥ 1.0)`,
+    .join(", ")} (geometric mean ${geomean.toFixed(3)}, target ≥ 1.0); over HTTPS ${httpsRatio}`,
 );
 const postSqlite = results.find((r) => r.scenario === PG_SCENARIO.name && r.server === "httpchat");
 const postRpsSqlite = Math.round(postSqlite?.rps ?? 0);
@@ -224,6 +242,7 @@ console.log(
     rps_per_core_ratio_by_scenario: ratios,
     p99_ratio_vs_bun_serve_by_scenario: p99Ratios,
     rps_per_core_ratio_vs_bun_serve: Number(geomean.toFixed(3)),
+    https_rps_per_core_ratio_vs_bun_serve: httpsRatio ?? null,
     post_rps_sqlite: postRpsSqlite,
     post_rps_postgres: postRpsPostgres,
     post_rps_postgres_vs_sqlite: postgresVsSqlite,

@@ -1,5 +1,5 @@
 // Bench peer process: one Fetch handler served by our server, by Bun.serve (bench only), or a canned-reply floor.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHttpServer } from "@netkit/http";
@@ -11,6 +11,8 @@ import {
 } from "../src/index.ts";
 
 // kind "pg": our server with the store in PostgreSQL at the URL given as third argument.
+// With BENCH_TLS_CERT/BENCH_TLS_KEY (PEM files) ours and Bun.serve speak HTTPS, and "ready" gives
+// the TLS port.
 const [kind = "ours", portText = "0", postgresUrl] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "httpchat-bench-"));
 const store: ChatStorage =
@@ -20,6 +22,13 @@ const store: ChatStorage =
 // wrk posts from one address far past the per-address post rate: off, as the DNS bench runs without RRL.
 const chat = createChatApp(store, { postsPerSecond: 0 });
 const payload = JSON.stringify({ ok: true, service: "httpchat", n: 42 });
+const tls =
+  process.env.BENCH_TLS_CERT && process.env.BENCH_TLS_KEY
+    ? {
+        cert: readFileSync(process.env.BENCH_TLS_CERT, "utf8"),
+        key: readFileSync(process.env.BENCH_TLS_KEY, "utf8"),
+      }
+    : undefined;
 
 /** The same handler for every server: a small JSON document, and the chat's routes. */
 function handler(request: Request): Response | Promise<Response> {
@@ -32,7 +41,12 @@ function handler(request: Request): Response | Promise<Response> {
 let stop: () => void;
 let port: number;
 if (kind === "bun") {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: Number(portText), fetch: handler });
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: Number(portText),
+    fetch: handler,
+    ...(tls ? { tls } : {}),
+  });
   port = server.port ?? 0;
   stop = () => server.stop(true);
 } else if (kind === "floor") {
@@ -59,8 +73,9 @@ if (kind === "bun") {
     port: Number(portText),
     fetch: handler,
     maxConnectionsPerAddress: 0,
+    ...(tls ? { tls: { ...tls, port: 0 } } : {}),
   });
-  port = server.port;
+  port = tls ? (server.tlsPort as number) : server.port;
   stop = () => void server.stop();
 }
 
