@@ -1,5 +1,6 @@
-// Headless Chromium against the chat: two pages talk, markup stays text, a restart is survived,
-// and the page works over HTTPS with a certificate Chromium was told to trust.
+// Headless Chromium against the chat: two pages talk over WebSocket, markup stays text, a restart
+// is survived, the page works over HTTPS (wss) with a certificate Chromium was told to trust, it
+// falls back to long polling when /ws is off, and a foreign page cannot open the chat's socket.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,9 +12,11 @@ import { startWebChatServer, type WebChatServer } from "../../src/index.ts";
 /** The page's `document`, as far as the functions run inside Chromium use it (this file has no DOM lib). */
 declare const isSecureContext: boolean;
 declare const document: {
-  getElementById(
-    id: string,
-  ): { textContent: string | null; classList: { contains(c: string): boolean } } | null;
+  getElementById(id: string): {
+    textContent: string | null;
+    classList: { contains(c: string): boolean };
+    dataset: Record<string, string | undefined>;
+  } | null;
   querySelectorAll(
     selector: string,
   ): ArrayLike<{ textContent: string | null }> & Iterable<{ textContent: string | null }>;
@@ -62,7 +65,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function openPage(origin = `http://127.0.0.1:${port}`): Promise<Page> {
+/** A page of the chat, once its status says `state` ("live": on the WebSocket). */
+async function openPage(origin = `http://127.0.0.1:${port}`, state = "live"): Promise<Page> {
   const page = await (browser as Browser).newPage({ viewport: { width: 390, height: 700 } });
   const dialogs: string[] = [];
   page.on("dialog", (dialog) => {
@@ -76,16 +80,36 @@ async function openPage(origin = `http://127.0.0.1:${port}`): Promise<Page> {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   (page as Page & { consoleErrors?: string[] }).consoleErrors = consoleErrors;
+  // What went over the network: long polls, and WebSocket frames received.
+  const traffic = { polls: 0, sockets: 0, framesReceived: 0 };
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/messages") traffic.polls += 1;
+  });
+  page.on("websocket", (socket) => {
+    traffic.sockets += 1;
+    socket.on("framereceived", () => {
+      traffic.framesReceived += 1;
+    });
+  });
+  (page as Page & { traffic?: typeof traffic }).traffic = traffic;
   await page.goto(`${origin}/`);
-  await page.waitForFunction(
-    () => document.getElementById("status")?.textContent === "connected",
-    null,
-    {
-      timeout: 10_000,
-    },
-  );
+  await waitForState(page, state);
   return page;
 }
+
+const stateOf = (page: Page) =>
+  page.evaluate(() => document.getElementById("status")?.dataset.state);
+
+function waitForState(page: Page, state: string, timeout = 10_000): Promise<unknown> {
+  return page.waitForFunction(
+    (s) => document.getElementById("status")?.dataset.state === s,
+    state,
+    { timeout },
+  );
+}
+
+const trafficOf = (page: Page) =>
+  (page as Page & { traffic: { polls: number; sockets: number; framesReceived: number } }).traffic;
 
 async function say(page: Page, name: string, text: string): Promise<void> {
   await page.fill("#name", name);
@@ -97,11 +121,14 @@ const texts = (page: Page) =>
   page.$$eval("#messages li .text", (items) => items.map((i) => i.textContent));
 
 test.skipIf(!chromiumPath)(
-  "a message typed in one page appears in the other within 2 s, markup shown as text",
+  "a message typed in one page appears in the other at once over WebSocket, markup shown as text",
   async () => {
     const alice = await openPage();
     const bob = await openPage();
-    await say(alice, "alice", "hello bob");
+    await alice.fill("#name", "alice");
+    await alice.fill("#text", "hello bob");
+    const started = performance.now();
+    await alice.press("#text", "Enter");
     expect(await alice.inputValue("#text")).toBe(""); // Enter clears the field
     await bob.waitForFunction(
       () =>
@@ -109,8 +136,11 @@ test.skipIf(!chromiumPath)(
           (e) => e.textContent === "hello bob",
         ),
       null,
-      { timeout: 2000 },
+      { timeout: 2000, polling: 5 },
     );
+    const deliveredMs = performance.now() - started;
+    expect(deliveredMs).toBeLessThan(500);
+    console.log(`browser to browser over WebSocket: ${deliveredMs.toFixed(0)} ms`);
     await say(bob, "bob", XSS);
     await alice.waitForFunction(
       (xss) =>
@@ -129,6 +159,14 @@ test.skipIf(!chromiumPath)(
     expect(csp).toContain("script-src 'self'");
     expect(await texts(alice)).toEqual(["hello bob", XSS]);
     expect(await alice.textContent("#messages li:first-child .name")).toBe("alice");
+    // Both pages are on the WebSocket, and it carried the messages: not one long poll was made.
+    for (const page of [alice, bob]) {
+      expect(await stateOf(page)).toBe("live");
+      expect(await page.textContent("#status")).toBe("live");
+      expect(trafficOf(page).polls).toBe(0);
+      expect(trafficOf(page).sockets).toBe(1);
+      expect(trafficOf(page).framesReceived).toBeGreaterThanOrEqual(2);
+    }
     mkdirSync(ARTIFACTS, { recursive: true });
     await alice.screenshot({ path: join(ARTIFACTS, "chat-two-pages.png"), fullPage: true });
     await alice.close();
@@ -143,11 +181,7 @@ test.skipIf(!chromiumPath)(
     const page = await openPage();
     const before = (await texts(page)).length;
     await chat.stop();
-    await page.waitForFunction(
-      () => document.getElementById("status")?.classList.contains("offline"),
-      null,
-      { timeout: 5000 },
-    );
+    await waitForState(page, "offline", 5000);
     chat = await startWebChatServer({ port, dbPath, tls: { ...certificate, port: 0 } });
     for (const text of ["after restart 1", "after restart 2"]) {
       await fetch(`http://127.0.0.1:${port}/chat`, {
@@ -176,6 +210,9 @@ test.skipIf(!chromiumPath)(
       items.map((i) => Number(i.dataset.id)),
     );
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    // Back on a WebSocket (a new one), not left on long polling.
+    await waitForState(page, "live", 10_000);
+    expect(trafficOf(page).sockets).toBeGreaterThanOrEqual(2);
     await page.close();
   },
   30_000,
@@ -187,6 +224,9 @@ test.skipIf(!chromiumPath)(
     const secure = await openPage(`https://localhost:${chat.tlsPort}`);
     const plain = await openPage();
     expect(await secure.evaluate(() => isSecureContext)).toBe(true);
+    // openPage waited for "live": the page is on wss://, allowed by connect-src 'self'.
+    expect(trafficOf(secure).polls).toBe(0);
+    expect((secure as Page & { consoleErrors?: string[] }).consoleErrors).toEqual([]);
     await say(secure, "tess", "sent over https");
     await plain.waitForFunction(
       () =>
@@ -198,6 +238,83 @@ test.skipIf(!chromiumPath)(
     );
     await secure.close();
     await plain.close();
+  },
+  30_000,
+);
+
+test.skipIf(!chromiumPath)(
+  "with WebSocket off on the server, the page says so, long-polls, and still sends and receives",
+  async () => {
+    const noSockets = await startWebChatServer({
+      port: 0,
+      dbPath: join(dir, "polling.sqlite"),
+      webSocket: false,
+    });
+    try {
+      const origin = `http://127.0.0.1:${noSockets.port}`;
+      const page = await openPage(origin, "polling");
+      expect(await page.textContent("#status")).toBe("polling (no WebSocket)");
+      expect(trafficOf(page).sockets).toBeGreaterThanOrEqual(1); // it did try
+      const started = performance.now();
+      await fetch(`${origin}/chat`, { method: "POST", body: '{"text":"to a polling page"}' });
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll("#messages li .text")].some(
+            (e) => e.textContent === "to a polling page",
+          ),
+        null,
+        { timeout: 2000, polling: 5 },
+      );
+      console.log(`to a long-polling page: ${(performance.now() - started).toFixed(0)} ms`);
+      await say(page, "pat", "from a polling page");
+      await page.waitForFunction(
+        () => document.querySelectorAll("#messages li").length === 2,
+        null,
+        { timeout: 5000 },
+      );
+      expect(await texts(page)).toEqual(["to a polling page", "from a polling page"]);
+      expect(trafficOf(page).polls).toBeGreaterThan(0);
+      expect(await stateOf(page)).toBe("polling");
+      await page.close();
+    } finally {
+      await noSockets.stop();
+    }
+  },
+  30_000,
+);
+
+test.skipIf(!chromiumPath)(
+  "a page from another origin cannot open the chat's WebSocket (403), the chat's own page can",
+  async () => {
+    // A foreign site with no CSP of its own, so only the chat's Origin check can stop it.
+    const foreign = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        new Response("<!doctype html><p>elsewhere</p>", {
+          headers: { "content-type": "text/html" },
+        }),
+    });
+    const tryOpen = (url: string) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => {
+          ws.close();
+          resolve("open");
+        };
+        ws.onerror = () => resolve("error");
+      });
+    try {
+      const page = await (browser as Browser).newPage();
+      await page.goto(`http://127.0.0.1:${foreign.port}/`);
+      expect(await page.evaluate(tryOpen, `ws://127.0.0.1:${port}/ws`)).toBe("error");
+      await page.close();
+      const own = await openPage();
+      expect(await own.evaluate(tryOpen, `ws://127.0.0.1:${port}/ws`)).toBe("open");
+      await own.close();
+    } finally {
+      await foreign.stop(true);
+    }
   },
   30_000,
 );
