@@ -269,6 +269,23 @@ it("without Redis, long polls still wake through the periodic store re-check", a
   expect((woken as ChatMessage[]).map((m) => m.id)).toEqual([id]);
 }, 30_000);
 
+it("without Redis, sockets still get the other instance's messages through the periodic re-check, in order", async () => {
+  const [a, b] = await pair({ redisUrl: "redis://127.0.0.1:1", recheckMs: 200 });
+  expect(a.bus?.connected).toBe(false);
+  const socket = await connectWebSocket(`ws://127.0.0.1:${b.port}/ws?since=0`);
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await postOk(a, `re-check ${i}`));
+  const got: number[] = [];
+  while (got.length < ids.length) {
+    const frame = await Promise.race([socket.next(), Bun.sleep(5000).then(() => "timeout")]);
+    expect(frame).not.toBe("timeout");
+    got.push((JSON.parse(frame as string) as ChatMessage).id);
+  }
+  expect(got).toEqual(ids);
+  socket.close(1000);
+  await socket.closed;
+}, 30_000);
+
 it("PostgreSQL down: POST and GET answer 503 with a JSON error; back up: it works again", async () => {
   const [a, b] = await pair();
   const before = await postOk(a, "before the outage");

@@ -22,12 +22,14 @@ Messages are stored in SQLite (WAL); a restart keeps the history.
 Several instances behind a load balancer share one history with --postgres, and with
 --redis a message posted on one instance wakes long polls on all of them at once
 (without it they notice within ${HTTPCHAT_DEFAULTS.recheckMs} ms, the store re-check period).
+The page gets new messages over a WebSocket (GET /ws) and long-polls /messages when it cannot.
 
 Options:
 ${serverFlagsUsage(HTTPCHAT_DEFAULTS.port)}
   --db PATH           SQLite file, its folder is created (default ${HTTPCHAT_DEFAULTS.dbPath})
   --postgres URL      store messages in PostgreSQL (postgres://user:pass@host:port/db) instead of SQLite
   --redis URL         announce new messages to the other instances (redis://host:port); needs --postgres
+  --no-websocket      answer GET /ws with 404: pages long-poll (e.g. behind a proxy without Upgrade)
 
 Limits (a client over one gets the status in brackets, then the connection closes):
   --max-connections N    open connections in total [503] (default ${HTTP_DEFAULTS.maxConnections})
@@ -61,6 +63,7 @@ export const httpchat: Command = {
         "send-timeout-ms": { type: "string" },
         "post-rate": { type: "string" },
         "post-burst": { type: "string" },
+        "no-websocket": { type: "boolean" },
         ...TLS_FLAGS,
       },
       usage,
@@ -103,6 +106,7 @@ export const httpchat: Command = {
         dbPath: values.db ?? HTTPCHAT_DEFAULTS.dbPath,
         ...(values.postgres !== undefined ? { postgresUrl: values.postgres } : {}),
         ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
+        ...(values["no-websocket"] ? { webSocket: false } : {}),
         ...limits,
         tls,
         log,
