@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
+import { prefixFrame, rawFramedClient } from "@netkit/testkit";
 import { lookupName } from "../src/names/client.ts";
 import { type NameService, normalizeServiceName, startNameService } from "../src/names/service.ts";
 
@@ -15,46 +16,16 @@ afterEach(async () => {
   await service.stop();
 });
 
-/** A raw client: collects the frames the server sends. */
+/** A raw client of the name service (testkit's, 4-byte prefix), frames read as text. */
 async function rawClient() {
-  const frames: string[] = [];
-  let buffered = new Uint8Array(0);
-  let closed = false;
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port: service.port,
-    socket: {
-      binaryType: "uint8array",
-      data(_s, chunk: Uint8Array) {
-        const all = new Uint8Array(buffered.length + chunk.length);
-        all.set(buffered);
-        all.set(chunk, buffered.length);
-        let at = 0;
-        while (all.length - at >= 4) {
-          const size = new DataView(all.buffer, at).getUint32(0);
-          if (all.length - at - 4 < size) break;
-          frames.push(new TextDecoder().decode(all.subarray(at + 4, at + 4 + size)));
-          at += 4 + size;
-        }
-        buffered = all.slice(at);
-      },
-      close() {
-        closed = true;
-      },
+  const client = await rawFramedClient(service.port, 4);
+  return {
+    ...client,
+    get frames() {
+      return client.texts;
     },
-  });
-  const frame = (text: string) => {
-    const body = new TextEncoder().encode(text);
-    const out = new Uint8Array(4 + body.length);
-    new DataView(out.buffer).setUint32(0, body.length);
-    out.set(body, 4);
-    return out;
+    frame: (text: string) => prefixFrame(text, 4),
   };
-  const waitFor = async (check: () => boolean) => {
-    for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(10);
-    expect(check()).toBe(true);
-  };
-  return { socket, frames, frame, waitFor, isClosed: () => closed };
 }
 
 test("greets with the banner, then answers several names on one connection", async () => {

@@ -1,6 +1,7 @@
 // Test helpers for the server: raw UDP and TCP DNS clients on loopback.
 import { expect } from "bun:test";
 import { readFileSync } from "node:fs";
+import { rawFramedClient } from "@netkit/testkit";
 import {
   createQuery,
   decodeMessage,
@@ -65,47 +66,8 @@ export async function udpQuery(
   return decodeMessage(reply as Uint8Array);
 }
 
-/** A TCP client: write raw bytes, collect length-prefixed messages. */
-export async function tcpClient(port: number) {
-  const messages: Uint8Array[] = [];
-  let buffered = new Uint8Array(0);
-  let closed = false;
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      binaryType: "uint8array",
-      data(_s, chunk: Uint8Array) {
-        const all = new Uint8Array(buffered.length + chunk.length);
-        all.set(buffered);
-        all.set(chunk, buffered.length);
-        let at = 0;
-        while (all.length - at >= 2) {
-          const size = (all[at]! << 8) | all[at + 1]!;
-          if (all.length - at - 2 < size) break;
-          messages.push(all.slice(at + 2, at + 2 + size));
-          at += 2 + size;
-        }
-        buffered = all.slice(at);
-      },
-      close() {
-        closed = true;
-      },
-    },
-  });
-  return {
-    socket,
-    messages,
-    isClosed: () => closed,
-    send(bytes: Uint8Array) {
-      socket.write(framed(bytes));
-    },
-    async waitFor(check: () => boolean, timeoutMs = 2000) {
-      for (let t = 0; t < timeoutMs && !check(); t += 10) await Bun.sleep(10);
-      expect(check()).toBe(true);
-    },
-  };
-}
+/** A TCP client: write raw bytes, collect length-prefixed messages (testkit's, 2-byte prefix). */
+export const tcpClient = (port: number) => rawFramedClient(port, 2);
 
 export function framed(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length + 2);

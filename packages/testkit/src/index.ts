@@ -14,6 +14,7 @@ export {
   makeTestCertificate,
   type TestCertificate,
 } from "./certificates.ts";
+export { prefixFrame, type RawFramedClient, rawFramedClient } from "./framed-client.ts";
 export { hex } from "./hex.ts";
 export { freePort, haveTool, waitForPort } from "./ports.ts";
 export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgres.ts";
