@@ -70,6 +70,22 @@ async function load(
   return JSON.parse(out.trim().split("\n").pop() ?? "{}");
 }
 
+/** The CLI's `bbs` server on a free port with `storage` flags; the load generator is one address. */
+const bbsServer = (...storage: string[]) => [
+  "bun",
+  "run",
+  CLI,
+  "bbs",
+  "--port",
+  "0",
+  ...storage,
+  "--print-port",
+  "--max-connections-per-address",
+  "0",
+  "--log-level",
+  "warn",
+];
+
 const PG_RUNS = 3;
 const TLS_RUNS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -77,21 +93,7 @@ const dir = mkdtempSync(join(tmpdir(), "bbs-bench-"));
 const rows: [string, string][] = [];
 try {
   // Ours, WAL + synchronous=NORMAL (the default).
-  const ours = await startProcess([
-    "bun",
-    "run",
-    CLI,
-    "bbs",
-    "--port",
-    "0",
-    "--db",
-    join(dir, "normal.sqlite"),
-    "--print-port",
-    "--max-connections-per-address",
-    "0", // the load generator is one address
-    "--log-level",
-    "warn",
-  ]);
+  const ours = await startProcess(bbsServer("--db", join(dir, "normal.sqlite")));
   const postRates: number[] = [];
   postRates.push(
     (await load(ours.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
@@ -114,23 +116,7 @@ try {
   await ours.stop();
 
   // Ours with synchronous=FULL (an fsync per group commit), one run for reference.
-  const full = await startProcess([
-    "bun",
-    "run",
-    CLI,
-    "bbs",
-    "--port",
-    "0",
-    "--db",
-    join(dir, "full.sqlite"),
-    "--sync",
-    "full",
-    "--print-port",
-    "--max-connections-per-address",
-    "0", // the load generator is one address
-    "--log-level",
-    "warn",
-  ]);
+  const full = await startProcess(bbsServer("--db", join(dir, "full.sqlite"), "--sync", "full"));
   const fullRate =
     (await load(full.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0;
   await full.stop();
@@ -140,13 +126,7 @@ try {
   const key = join(dir, "localhost.key");
   await Bun.$`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ${key} -out ${cert} -days 2`.quiet();
   const both = await startProcess(
-    [
-      "bun",
-      "run",
-      CLI,
-      "bbs",
-      "--port",
-      "0",
+    bbsServer(
       "--db",
       join(dir, "tls.sqlite"),
       "--tls-cert",
@@ -155,12 +135,7 @@ try {
       key,
       "--tls-port",
       "0",
-      "--print-port",
-      "--max-connections-per-address",
-      "0", // the load generator is one address
-      "--log-level",
-      "warn",
-    ],
+    ),
     2,
   );
   const plainRates: number[] = [];
@@ -191,21 +166,7 @@ try {
   if (havePostgres()) {
     const pg = await startPostgres();
     try {
-      const onPg = await startProcess([
-        "bun",
-        "run",
-        CLI,
-        "bbs",
-        "--port",
-        "0",
-        "--postgres",
-        pg.url,
-        "--print-port",
-        "--max-connections-per-address",
-        "0", // the load generator is one address
-        "--log-level",
-        "warn",
-      ]);
+      const onPg = await startProcess(bbsServer("--postgres", pg.url));
       for (let i = 0; i < PG_RUNS; i++) {
         pgRates.push(
           (await load(onPg.port, ["post", String(CLIENTS), String(POSTS)])).posts_per_s ?? 0,
