@@ -11,6 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), "bbs-probe-"));
 const server = await startBbsServer({
   port: 0,
   dbPath: process.env.MEM ? ":memory:" : join(dir, "p.sqlite"),
+  maxConnectionsPerAddress: 0, // the load generator is one address
 });
 const LOAD = join(import.meta.dir, "load.ts");
 try {
