@@ -1,6 +1,7 @@
 // `httpchat`: the web chat (HTTP/1.1 server on raw sockets + page) from @netkit/httpchat.
 import { HTTP_DEFAULTS } from "@netkit/http";
 import { CHAT_LIMITS, HTTPCHAT_DEFAULTS, startWebChatServer, WebChatError } from "@netkit/httpchat";
+import { SESSION_DEFAULTS } from "@netkit/websocket";
 import {
   type Command,
   keepTlsFresh,
@@ -44,6 +45,10 @@ Limits (a client over one gets the status in brackets, then the connection close
   --post-rate N          messages per second one address may post after the burst,
                          0 = no limit [429 with Retry-After] (default ${CHAT_LIMITS.postsPerSecond})
   --post-burst N         messages one address may post at once (default ${CHAT_LIMITS.postBurst})
+  WebSocket (GET /ws): a message or frame over ${CHAT_LIMITS.maxSocketMessageBytes} bytes closes with 1009; the server
+                         pings every ${SESSION_DEFAULTS.pingIntervalMs / 1000} s and drops a peer that has not answered
+                         within ${SESSION_DEFAULTS.pongTimeoutMs / 1000} s; a socket over ${CHAT_LIMITS.maxSocketLagBytes >> 10} KiB behind gets no pushes
+                         until it drains, then catches up from the store
 ${tlsFlagsUsage(HTTPCHAT_DEFAULTS.tlsPort, 25)}`;
 
 export const httpchat: Command = {
