@@ -1,7 +1,8 @@
 // Hostile clients against the chat room, on loopback: each is cut off by framing's deadlines and
 // caps while a probe keeps chatting at full speed and the server's memory stays bounded.
 import { afterEach, describe, expect, test } from "bun:test";
-import { type Socket as NetSocket, connect as netConnect } from "node:net";
+import type { Socket as NetSocket } from "node:net";
+import { closedWithin, rawFrom as connectFrom, receivedText, whenClosed } from "@netkit/testkit";
 import { type ChatServer, startChatServer } from "../src/server.ts";
 import { LineClient } from "./helpers.ts";
 
@@ -14,17 +15,11 @@ afterEach(async () => {
 });
 
 /** A raw client from source address 127.0.0.N (each address has its own per-address quota). */
-function rawFrom(port: number, localAddress: string): Promise<NetSocket> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect({ host: "127.0.0.1", port, localAddress }, () => resolve(s));
-    s.on("error", () => {}); // resets are expected: they are the defence working
-    s.once("error", reject);
-    sockets.push(s);
-  });
+async function rawFrom(port: number, localAddress: string): Promise<NetSocket> {
+  const socket = await connectFrom(port, localAddress);
+  sockets.push(socket);
+  return socket;
 }
-
-const whenClosed = (s: NetSocket) =>
-  new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once("close", () => resolve())));
 
 /** Round trip of one message from `from` to `to`, in ms. */
 async function roundTrip(from: LineClient, to: LineClient, text: string): Promise<number> {
@@ -90,17 +85,7 @@ describe("chat under attack", () => {
     const flood = await Promise.all(Array.from({ length: 40 }, () => rawFrom(port, "127.0.0.9")));
     // Each socket: the text it got before closing, or null if still open after 1.5 s.
     const outcomes = await Promise.all(
-      flood.map(
-        (s) =>
-          new Promise<string | null>((resolve) => {
-            let text = "";
-            s.on("data", (d: Buffer) => {
-              text += d.toString();
-            });
-            s.once("close", () => resolve(text));
-            setTimeout(() => resolve(null), 1500);
-          }),
-      ),
+      flood.map(async (s) => ((await closedWithin(s, 1500)) ? receivedText(s) : null)),
     );
     const refused = outcomes.filter((t) => t?.includes("at most 10 connections from 127.0.0.9"));
     expect(refused.length).toBe(30);

@@ -20,5 +20,5 @@ export { freePort, haveTool, waitForPort } from "./ports.ts";
 export { havePostgres, PG_BIN, startPostgres, type TestPostgres } from "./postgres.ts";
 export { prng } from "./prng.ts";
 export { haveRedis, REDIS_SERVER, startRedis, type TestRedis } from "./redis.ts";
-export { closedWithin, rawFrom, whenClosed } from "./sockets.ts";
+export { closedWithin, rawFrom, receivedText, whenClosed } from "./sockets.ts";
 export { requireTool } from "./tools.ts";
