@@ -1,7 +1,8 @@
 // Hostile clients against the BBS on loopback: framing's caps and deadlines cut them off while a
 // probe keeps posting quickly and the server's memory stays bounded.
 import { afterEach, describe, expect, test } from "bun:test";
-import { type Socket as NetSocket, connect as netConnect } from "node:net";
+import type { Socket as NetSocket } from "node:net";
+import { closedWithin, rawFrom as connectFrom } from "@netkit/testkit";
 import { type BbsServer, startBbsServer } from "../src/index.ts";
 import { RawClient } from "./helpers.ts";
 
@@ -13,29 +14,12 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Sockets whose close already happened (it may come before anyone waits for it). */
-const gone = new WeakSet<NetSocket>();
-
-function rawFrom(port: number, localAddress: string): Promise<NetSocket> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect({ host: "127.0.0.1", port, localAddress }, () => resolve(s));
-    s.once("close", () => gone.add(s));
-    s.resume(); // read (and drop) what comes, so the FIN is seen
-    s.on("error", () => {}); // resets are the defence working
-    s.once("error", reject);
-    sockets.push(s);
-  });
+/** A raw client from a chosen 127.x source address (testkit's), closed after each test. */
+async function rawFrom(port: number, localAddress: string): Promise<NetSocket> {
+  const socket = await connectFrom(port, localAddress);
+  sockets.push(socket);
+  return socket;
 }
-
-const closedWithin = (s: NetSocket, ms: number) =>
-  new Promise<boolean>((resolve) => {
-    if (gone.has(s) || s.destroyed) return resolve(true);
-    const timer = setTimeout(() => resolve(false), ms);
-    s.once("close", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 
 /** A post's round trip from a logged-in probe: `who` answers only after the post is stored. */
 async function probe(port: number): Promise<number> {
