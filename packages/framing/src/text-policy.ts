@@ -204,9 +204,32 @@ function controlMask(allowed: string): number {
   return mask;
 }
 
+/** Per mask of allowed C0 controls: a regex matching every character scanControls may refuse. */
+const suspects = new Map<number, RegExp>();
+
+function suspectPattern(allowedC0: number): RegExp {
+  let pattern = suspects.get(allowedC0);
+  if (pattern === undefined) {
+    let c0 = "";
+    for (let c = 0; c < 0x20; c++) {
+      if (!((allowedC0 >>> c) & 1)) c0 += `\\x${c.toString(16).padStart(2, "0")}`;
+    }
+    // Surrogates all count as suspects: only the exact scan tells a valid pair from a lone one.
+    pattern = new RegExp(`[${c0}\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]`, "g");
+    suspects.set(allowedC0, pattern);
+  }
+  return pattern;
+}
+
 /** UTF-16 index of the first refused control, bidi control or lone surrogate, or -1. */
 function scanControls(text: string, allowedC0: number, from = 0): number {
-  for (let i = from; i < text.length; i++) {
+  // A compiled regex finds the first suspect several times faster than a loop in JS; most texts
+  // have none, and the exact scan below starts at the first one.
+  const pattern = suspectPattern(allowedC0);
+  pattern.lastIndex = from;
+  const suspect = pattern.exec(text);
+  if (suspect === null) return -1;
+  for (let i = suspect.index; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f) continue; // printable ASCII: the fast path
     if (c < 0x20) {
