@@ -114,6 +114,8 @@ export class Connection<In, Out> implements Sweepable {
   readonly #socket: Socket<SocketSlot>;
   readonly #protocol: Protocol<In, Out>;
   readonly #decoder: MessageDecoder<In>;
+  /** Push mode with a decoder that decodes on demand (feed/next/detach): nothing is kept decoded. */
+  readonly #stepwise: boolean;
   readonly #hooks: ConnectionHooks<In, Out>;
   readonly #maxQueuedBytes: number;
   readonly #stallQueuedBytes: number;
@@ -201,6 +203,11 @@ export class Connection<In, Out> implements Sweepable {
       consumedAtOnce: hooks.onMessage !== undefined,
       onRecoverable: (error, index) => this.#recoverable.push({ error, index }),
     });
+    this.#stepwise =
+      hooks.onMessage !== undefined &&
+      this.#decoder.next !== undefined &&
+      this.#decoder.feed !== undefined &&
+      this.#decoder.detach !== undefined;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -231,8 +238,9 @@ export class Connection<In, Out> implements Sweepable {
 
   /**
    * Push mode: stop delivering messages until `proceed()` (the work for this one is pending).
-   * What arrives meanwhile is kept, in order, without a promise per message; past
-   * `maxHeldInputBytes` the connection stops reading from the socket until delivery resumes.
+   * What arrives meanwhile is kept, in order, without a promise per message (undecoded, when the
+   * protocol's decoder can decode on demand, as `frames()` does); past `maxHeldInputBytes` the
+   * connection stops reading from the socket until delivery resumes.
    */
   hold(): void {
     this.#held = true;
@@ -250,7 +258,9 @@ export class Connection<In, Out> implements Sweepable {
   /** Delivers the messages held meanwhile, synchronously, until the next `hold()`. */
   proceed(): void {
     this.#held = false;
-    if (!this.#delivering) this.#deliverBacklog();
+    if (this.#delivering) return; // called from onMessage: the delivery loop goes on
+    if (this.#stepwise) this.#resume();
+    else this.#deliverBacklog();
   }
 
   /**
@@ -352,6 +362,10 @@ export class Connection<In, Out> implements Sweepable {
     if (this.#state !== "open") return; // closing: what the peer still sends is ignored
     this.stats.bytesIn += chunk.length;
     this.#lastInput = coarseNow();
+    if (this.#stepwise) {
+      this.#handleDataStepwise(chunk);
+      return;
+    }
     let messages: In[];
     try {
       messages = this.#decoder.push(chunk);
@@ -370,6 +384,12 @@ export class Connection<In, Out> implements Sweepable {
   handleEnd(): void {
     if (this.#peerEnded) return;
     this.#peerEnded = true;
+    if (this.#stepwise) {
+      // Behind a hold, whole messages may still wait undecoded: end once they are handled.
+      if (this.#held || this.#delivering) this.#endPending = true;
+      else this.#endStepwise();
+      return;
+    }
     let rest: In[];
     try {
       rest = this.#decoder.finish();
@@ -380,6 +400,17 @@ export class Connection<In, Out> implements Sweepable {
     this.#deliver(rest);
     if (this.#held || this.#backlogHead < this.#backlog.length) {
       this.#endPending = true; // finished by #deliverBacklog once the held messages are handled
+      return;
+    }
+    this.#finishEnd();
+  }
+
+  /** Stepwise: every whole message was handled; what is left is a truncated one, or nothing. */
+  #endStepwise(): void {
+    try {
+      this.#decoder.finish();
+    } catch (error) {
+      this.#fail(error as Error, false);
       return;
     }
     this.#finishEnd();
@@ -423,9 +454,9 @@ export class Connection<In, Out> implements Sweepable {
     this.#backlogBytes = 0;
     this.#reportedPartial = 0;
     if (this.#budget && this.#budgeted !== 0) {
-      const delta = -this.#budgeted;
+      const before = this.#budgeted;
       this.#budgeted = 0;
-      this.#budget.update(this, delta);
+      this.#budget.update(this, before, 0);
     }
     this.#wakeWaiters();
     this.#wakeDrainWaiters();
@@ -536,6 +567,70 @@ export class Connection<In, Out> implements Sweepable {
     }
   }
 
+  /** Stepwise push mode: decode and deliver until a hold; keep the rest of the chunk undecoded. */
+  #handleDataStepwise(chunk: Uint8Array): void {
+    const decoder = this.#decoder;
+    try {
+      decoder.feed?.(chunk);
+    } catch (error) {
+      this.#fail(error as Error, false);
+      return;
+    }
+    if (!this.#held && !this.#delivering) this.#pump();
+    decoder.detach?.();
+    if (this.#state !== "open") return;
+    if (this.#held && !this.#readPaused && this.heldInputBytes > this.#maxHeldInputBytes) {
+      this.#readPaused = true;
+      this.#socket.pause();
+    }
+    this.#trackPartial();
+  }
+
+  /** Stepwise: hands whole messages to onMessage until a hold, the input runs out, or a close. */
+  #pump(): void {
+    const decoder = this.#decoder;
+    const onMessage = this.#hooks.onMessage as NonNullable<ConnectionHooks<In, Out>["onMessage"]>;
+    let delivered = 0;
+    this.#delivering = true;
+    try {
+      while (!this.#held && this.#state === "open") {
+        let message: In | undefined;
+        try {
+          message = decoder.next?.();
+        } catch (error) {
+          this.#fail(error as Error, false); // FRAME_TOO_LARGE, after the messages before it
+          break;
+        }
+        if (message === undefined) break;
+        delivered++;
+        onMessage(this, message);
+      }
+    } finally {
+      this.#delivering = false;
+      this.stats.messagesIn += delivered;
+    }
+    // Progress: the deadline of the next message counts from now, not from its chunk's arrival.
+    if (delivered > 0) this.#partialSince = -1;
+  }
+
+  /** Stepwise proceed(): goes on decoding, resumes reading, finishes a pending end. */
+  #resume(): void {
+    if (this.#state !== "open") return;
+    this.#pump();
+    if (this.#state !== "open") return;
+    // Not held again: the whole messages are all handled and only a partial one can be left,
+    // which needs the socket to complete.
+    if (this.#readPaused && (!this.#held || this.heldInputBytes <= this.#maxHeldInputBytes / 2)) {
+      this.#readPaused = false;
+      this.#socket.resume();
+    }
+    this.#trackPartial();
+    if (this.#endPending && !this.#held) {
+      this.#endPending = false;
+      this.#endStepwise();
+    }
+  }
+
   /** Delivers messages and the recoverable errors between them in stream order. */
   #deliverInterleaved(messages: In[]): void {
     const errors = this.#recoverable;
@@ -618,10 +713,10 @@ export class Connection<In, Out> implements Sweepable {
     }
     if (this.#budget) {
       const held = partial + this.#backlogBytes;
-      const delta = held - this.#budgeted;
-      if (delta !== 0) {
+      const before = this.#budgeted;
+      if (held !== before) {
         this.#budgeted = held;
-        this.#budget.update(this, delta);
+        this.#budget.update(this, before, held);
       }
     }
   }

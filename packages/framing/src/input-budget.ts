@@ -25,11 +25,14 @@ export class InputBudget {
     return this.#total;
   }
 
-  /** A holder's held bytes changed by `delta`; sheds the biggest holders if over the limit. */
-  update(holder: BudgetHolder, delta: number): void {
-    this.#total += delta;
-    if (holder.heldInputBytes > 0) this.#holders.add(holder);
-    else this.#holders.delete(holder);
+  /**
+   * A holder's held bytes went from `before` to `now`; sheds the biggest holders if over the
+   * limit. The set of holders changes only when one starts or stops holding (not per message).
+   */
+  update(holder: BudgetHolder, before: number, now: number): void {
+    this.#total += now - before;
+    if (before === 0) this.#holders.add(holder);
+    else if (now === 0) this.#holders.delete(holder);
     if (this.limit > 0 && this.#total > this.limit) this.#shed();
   }
 

@@ -96,20 +96,28 @@ export interface FrameDecoderOptions {
   copy?: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * Turns any chunking of a frame stream into whole frames. Frames that lie inside one chunk are
- * copied out directly; a frame spanning chunks is gathered from its pieces once it is complete,
- * so every byte is copied at most twice whatever the chunk sizes (never quadratic).
+ * Turns any chunking of a frame stream into whole frames. Two ways to use it:
+ * - `push(chunk)` returns every frame the chunk completes;
+ * - `feed(chunk)`, then `next()` for one frame at a time, then `detach()` before the chunk may
+ *   be reused: frames not taken stay undecoded, so a consumer that must pause (a commit pending)
+ *   keeps the rest of the chunk as one copy instead of one copy per frame.
+ * Frames inside one chunk are views of it (or copies, with `copy`); input that spans chunks is
+ * gathered in one buffer that grows by doubling, so every byte is copied a bounded number of
+ * times whatever the chunk sizes (never quadratic).
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
   readonly prefixBytes: PrefixBytes;
   readonly #copy: boolean;
-  /** Pieces of the incomplete frame at the end of the stream so far (copies: chunks may be reused). */
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  /** Payload size of the incomplete frame once its header is known, else -1. */
-  #size = -1;
+  /** Undecoded input is #in[#start, #end). */
+  #in: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
+  /** #in is the caller's chunk (fed, not detached yet): never written to, copied before keeping. */
+  #borrowed = false;
   /** A limit error met after some frames of a chunk: thrown by the next push or finish. */
   #failure: FramingError | undefined;
 
@@ -126,9 +134,9 @@ export class FrameDecoder {
     this.#copy = options.copy ?? true;
   }
 
-  /** Bytes held for a frame that is not complete yet. */
+  /** Bytes received and not yet returned as frames (an incomplete frame, and frames not taken). */
   get bufferedBytes(): number {
-    return this.#pendingBytes;
+    return this.#end - this.#start;
   }
 
   /** The limit error waiting to be thrown, if any (frames before it were already returned). */
@@ -144,51 +152,101 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failure) throw this.#failure;
     const frames: Uint8Array[] = [];
+    this.feed(chunk);
     try {
-      this.#decode(chunk, frames);
+      for (let frame = this.next(); frame !== undefined; frame = this.next()) {
+        frames.push(this.#copy && frame.length > 0 ? frame.slice() : frame);
+      }
     } catch (error) {
       this.#failure = error as FramingError;
       if (frames.length === 0) throw error;
     }
+    this.detach();
     return frames;
   }
 
-  #decode(chunk: Uint8Array, frames: Uint8Array[]): void {
-    let offset = 0;
-    if (this.#pendingBytes > 0) {
-      offset = this.#continuePending(chunk, frames);
-      if (offset < 0) return; // the chunk was all used by the pending frame
+  /**
+   * Adds a chunk to the undecoded input. The decoder may refer to the chunk itself until
+   * `detach()`, so call that before the chunk's memory is reused.
+   */
+  feed(chunk: Uint8Array): void {
+    if (this.#failure) throw this.#failure;
+    if (chunk.length === 0) return;
+    if (this.#start === this.#end) {
+      this.#in = chunk;
+      this.#start = 0;
+      this.#end = chunk.length;
+      this.#borrowed = true;
+      return;
     }
-    // Fast path: whole frames inside this chunk.
-    const end = chunk.length;
+    const held = this.#end - this.#start;
+    if (!this.#borrowed && this.#in.length - this.#end >= chunk.length) {
+      this.#in.set(chunk, this.#end); // behind every frame handed out: none is overwritten
+      this.#end += chunk.length;
+      return;
+    }
+    const next = new Uint8Array(Math.max(2 * (held + chunk.length), 4096));
+    next.set(this.#in.subarray(this.#start, this.#end));
+    next.set(chunk, held);
+    this.#in = next;
+    this.#start = 0;
+    this.#end = held + chunk.length;
+    this.#borrowed = false;
+  }
+
+  /**
+   * The next whole frame, as a view valid until the next `feed`, or undefined when the input
+   * holds no whole frame. Throws FRAME_TOO_LARGE as soon as a length prefix is over the limit.
+   */
+  next(): Uint8Array | undefined {
+    const buf = this.#in;
+    const at = this.#start;
     const prefix = this.prefixBytes;
-    while (end - offset >= prefix) {
-      const size =
-        prefix === 4
-          ? ((chunk[offset]! << 24) |
-              (chunk[offset + 1]! << 16) |
-              (chunk[offset + 2]! << 8) |
-              chunk[offset + 3]!) >>>
-            0
-          : (chunk[offset]! << 8) | chunk[offset + 1]!;
-      this.#check(size);
-      const start = offset + prefix;
-      if (end - start < size) break;
-      frames.push(
-        this.#copy ? chunk.slice(start, start + size) : chunk.subarray(start, start + size),
+    if (this.#end - at < prefix) return undefined;
+    const size =
+      prefix === 4
+        ? ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0
+        : (buf[at]! << 8) | buf[at + 1]!;
+    if (size > this.maxFrameBytes) {
+      this.#drop();
+      this.#failure = new FramingError(
+        "FRAME_TOO_LARGE",
+        `frame of ${size} bytes is over the ${this.maxFrameBytes}-byte limit`,
+        size,
+        this.maxFrameBytes,
       );
-      offset = start + size;
+      throw this.#failure;
     }
-    if (offset < end) this.#stash(chunk.slice(offset));
+    const from = at + prefix;
+    if (this.#end - from < size) return undefined;
+    this.#start = from + size;
+    return size === 0 ? EMPTY : buf.subarray(from, from + size);
+  }
+
+  /** Stops referring to the last chunk fed: what is left of it is copied, once. */
+  detach(): void {
+    if (this.#start === this.#end) {
+      this.#drop(); // an idle peer holds no buffer
+    } else if (this.#borrowed) {
+      this.#in = this.#in.slice(this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+      this.#borrowed = false;
+    }
   }
 
   /** Call at end of stream: throws TRUNCATED_FRAME if a partial frame is buffered. */
   finish(): void {
     if (this.#failure) throw this.#failure;
-    if (this.#pendingBytes === 0) return;
-    const have = this.#pendingBytes;
-    const want = this.prefixBytes + Math.max(this.#size, 0);
-    this.#reset();
+    const have = this.#end - this.#start;
+    if (have === 0) return;
+    let want = this.prefixBytes;
+    if (have >= this.prefixBytes) {
+      let size = 0;
+      for (let i = 0; i < this.prefixBytes; i++) size = size * 256 + this.#in[this.#start + i]!;
+      want += size;
+    }
+    this.#drop();
     throw new FramingError(
       "TRUNCATED_FRAME",
       `stream ended inside a frame (${have} of ${want} bytes)`,
@@ -197,79 +255,9 @@ export class FrameDecoder {
     );
   }
 
-  #check(size: number): void {
-    if (size > this.maxFrameBytes) {
-      this.#reset();
-      throw new FramingError(
-        "FRAME_TOO_LARGE",
-        `frame of ${size} bytes is over the ${this.maxFrameBytes}-byte limit`,
-        size,
-        this.maxFrameBytes,
-      );
-    }
-  }
-
-  #stash(piece: Uint8Array): void {
-    this.#pending.push(piece);
-    this.#pendingBytes += piece.length;
-    if (this.#size < 0 && this.#pendingBytes >= this.prefixBytes) {
-      this.#size = this.#readPendingHeader();
-      this.#check(this.#size);
-    }
-  }
-
-  /**
-   * Adds as much of `chunk` as the pending frame needs. Returns the offset where the rest of the
-   * chunk starts, or -1 when the whole chunk went into a still-incomplete frame.
-   */
-  #continuePending(chunk: Uint8Array, frames: Uint8Array[]): number {
-    let offset = 0;
-    if (this.#size < 0) {
-      const take = Math.min(this.prefixBytes - this.#pendingBytes, chunk.length);
-      this.#stash(chunk.slice(0, take));
-      offset = take;
-      if (this.#size < 0) return -1;
-    }
-    const total = this.prefixBytes + this.#size;
-    const take = Math.min(total - this.#pendingBytes, chunk.length - offset);
-    if (this.#pendingBytes + take < total) {
-      if (take > 0) this.#stash(chunk.slice(offset, offset + take));
-      return -1;
-    }
-    // Complete: gather the payload once.
-    const frame = new Uint8Array(this.#size);
-    let at = 0;
-    let skip: number = this.prefixBytes;
-    for (const piece of this.#pending) {
-      if (skip >= piece.length) {
-        skip -= piece.length;
-        continue;
-      }
-      frame.set(skip > 0 ? piece.subarray(skip) : piece, at);
-      at += piece.length - skip;
-      skip = 0;
-    }
-    frame.set(chunk.subarray(offset, offset + take), at);
-    frames.push(frame);
-    this.#reset();
-    return offset + take;
-  }
-
-  #readPendingHeader(): number {
-    let size = 0;
-    let got = 0;
-    for (const piece of this.#pending) {
-      for (let i = 0; i < piece.length && got < this.prefixBytes; i++, got++) {
-        size = size * 256 + piece[i]!;
-      }
-      if (got === this.prefixBytes) break;
-    }
-    return size;
-  }
-
-  #reset(): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#size = -1;
+  #drop(): void {
+    this.#in = EMPTY;
+    this.#start = this.#end = 0;
+    this.#borrowed = false;
   }
 }

@@ -22,6 +22,15 @@ export interface MessageDecoder<In> {
    * counts toward the server's input budget. @default 0
    */
   readonly bufferedBytes?: number;
+  /**
+   * Optional, used in push mode: `feed` a chunk, take whole messages one at a time with `next()`
+   * (undefined when none is complete), then `detach()` before the chunk is reused. What is not
+   * taken stays undecoded in the decoder, so a connection behind `hold()` keeps the rest of a
+   * chunk as one copy rather than one per message, and decodes it on `proceed()`.
+   */
+  feed?(chunk: Uint8Array): void;
+  next?(): In | undefined;
+  detach?(): void;
 }
 
 /** Hooks a Connection gives its decoder. */
@@ -65,6 +74,9 @@ function frameDecoder(
   const decoder = new FrameDecoder({ ...options, copy: !context.consumedAtOnce });
   return {
     push: (chunk) => decoder.push(chunk),
+    feed: (chunk) => decoder.feed(chunk),
+    next: () => decoder.next(),
+    detach: () => decoder.detach(),
     finish: () => {
       decoder.finish();
       return [];

@@ -117,6 +117,63 @@ describe("hold() and proceed()", () => {
     expect(Buffer.concat(received).length).toBe(3 * (4 + 4)); // three "done" frames
   });
 
+  test("frames held back stay undecoded: no copy per frame, decoded in order on proceed()", async () => {
+    const delivered: Uint8Array[] = [];
+    let heldBytes = -1;
+    const server = track(
+      listen<Uint8Array, Uint8Array | string>({
+        port: 0,
+        protocol: frames(),
+        onMessage(conn, frame) {
+          delivered.push(frame);
+          if (delivered.length > 1) return; // the rest go through at once
+          conn.hold();
+          setTimeout(() => {
+            heldBytes = conn.heldInputBytes;
+            conn.proceed();
+            conn.send("done");
+          }, 50);
+        },
+      }),
+    );
+    const client = await connect({ hostname: "127.0.0.1", port: server.port, protocol: frames() });
+    const sent = Array.from({ length: 20 }, (_, i) => `frame ${i}`);
+    client.sendBytes(concat(sent.map((s) => encodeFrame(s)))); // one write: one chunk, held whole
+    expect(new TextDecoder().decode(await client.receive())).toBe("done");
+    // 19 frames of 4 + 7..8 bytes were held: exactly their bytes, nothing decoded meanwhile.
+    expect(heldBytes).toBe(concat(sent.slice(1).map((s) => encodeFrame(s))).length);
+    expect(delivered.map((f) => new TextDecoder().decode(f))).toEqual(sent);
+    // The held frames were decoded on proceed() as views of one kept buffer, not copied one by one.
+    const later = delivered.slice(1);
+    expect(later.every((f) => f.buffer === later[0]?.buffer)).toBe(true);
+    client.close();
+  });
+
+  test("a stream that ends inside a frame, behind held frames: they are handled, then TRUNCATED_FRAME", async () => {
+    const handled: string[] = [];
+    let closeError: Error | undefined;
+    const server = track(
+      listen<Uint8Array, Uint8Array | string>({
+        port: 0,
+        protocol: frames(),
+        onMessage(conn, frame) {
+          handled.push(new TextDecoder().decode(frame));
+          conn.hold();
+          setTimeout(() => conn.proceed(), 10);
+        },
+        onClose(_conn, error) {
+          closeError = error;
+        },
+      }),
+    );
+    const raw = await rawFrom(server.port);
+    const whole = concat([encodeFrame("a"), encodeFrame("b"), encodeFrame("c")]);
+    raw.end(Buffer.from(concat([whole, encodeFrame("truncated").subarray(0, 7)])));
+    expect(await closedWithin(raw, 2000)).toBe(true);
+    expect(handled).toEqual(["a", "b", "c"]);
+    expect((closeError as FramingError | undefined)?.code).toBe("TRUNCATED_FRAME");
+  });
+
   test("reading pauses past maxHeldInputBytes and resumes after proceed()", async () => {
     let release: (() => void) | undefined;
     let count = 0;

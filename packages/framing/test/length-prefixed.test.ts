@@ -128,6 +128,52 @@ describe("FrameDecoder", () => {
     expect(() => decoder.finish()).toThrow(expect.objectContaining({ code: "TRUNCATED_FRAME" }));
   });
 
+  test("feed/next/detach: frames are taken one at a time, the rest stays undecoded", () => {
+    const decoder = new FrameDecoder();
+    const chunk = concat([encodeFrame("one"), encodeFrame("two"), encodeFrame("thr")]);
+    decoder.feed(chunk.subarray(0, chunk.length - 2));
+    expect(decoder.next()).toEqual(utf8("one"));
+    expect(decoder.bufferedBytes).toBe(chunk.length - 2 - 7);
+    decoder.detach(); // the chunk may be reused now
+    chunk.fill(0);
+    expect(decoder.next()).toEqual(utf8("two"));
+    expect(decoder.next()).toBeUndefined(); // "thr" lacks 2 bytes
+    expect(decoder.bufferedBytes).toBe(5);
+    decoder.feed(utf8("h"));
+    expect(decoder.next()).toBeUndefined();
+    decoder.feed(utf8("r"));
+    expect(decoder.next()).toEqual(utf8("thr"));
+    decoder.detach();
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  test("feed/next: views of one chunk share its memory; detach copies only what is left", () => {
+    const decoder = new FrameDecoder({ copy: false });
+    const chunk = concat([encodeFrame("ab"), encodeFrame("cd"), encodeFrame("e")]);
+    decoder.feed(chunk);
+    const first = decoder.next() as Uint8Array;
+    expect(first.buffer).toBe(chunk.buffer);
+    decoder.detach();
+    expect(decoder.bufferedBytes).toBe(6 + 5);
+    chunk.fill(0x78);
+    expect(first).toEqual(utf8("xx")); // a view: the caller's bytes
+    expect(decoder.next()).toEqual(utf8("cd")); // the kept copy is intact
+    expect(decoder.next()).toEqual(utf8("e"));
+    expect(decoder.next()).toBeUndefined();
+    decoder.detach();
+    expect(decoder.bufferedBytes).toBe(0);
+    expect(() => decoder.finish()).not.toThrow();
+  });
+
+  test("next throws FRAME_TOO_LARGE at the oversize header, after the frames before it", () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 4 });
+    decoder.feed(concat([encodeFrame("ok"), hex("00000005")]));
+    expect(decoder.next()).toEqual(utf8("ok"));
+    expect(() => decoder.next()).toThrow(expect.objectContaining({ code: "FRAME_TOO_LARGE" }));
+    expect(decoder.failure?.code).toBe("FRAME_TOO_LARGE");
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
   test("refuses nonsense options", () => {
     expect(() => new FrameDecoder({ maxFrameBytes: -1 })).toThrow(RangeError);
     expect(() => new FrameDecoder({ maxFrameBytes: 1.5 })).toThrow(RangeError);
