@@ -112,7 +112,8 @@ async function run(requests: number): Promise<number> {
   responses = 0;
   for (let sent = 0; sent < requests; ) {
     for (const s of sockets) {
-      h.data(s, chunk);
+      // binaryType "uint8array": Bun hands each data event a fresh Uint8Array, not a Buffer.
+      h.data(s, new Uint8Array(chunk));
       sent += PIPELINE;
     }
     await turn();

@@ -2,7 +2,7 @@
 import { ChunkedDecoder } from "./chunked.ts";
 import { HTTP_DEFAULTS } from "./defaults.ts";
 import { HttpError } from "./errors.ts";
-import { asBuffer, FIELD_LINE, latin1 } from "./text.ts";
+import { asBuffer, latin1 } from "./text.ts";
 
 /** Where the parser is in the current request (`done` after a thrown HttpError). */
 export type ParserPhase = "start-line" | "headers" | "body" | "done";
@@ -29,6 +29,11 @@ export interface RequestHead {
   keepAlive: boolean;
   /** The request carries `Expect: 100-continue`: the client waits for a 100 before the body. */
   expectContinue: boolean;
+  /**
+   * The request asks to leave HTTP after it (RFC 9110 §7.8): HTTP/1.1, no body, an Upgrade field
+   * and `upgrade` among the Connection options. The parser stops at its end only if paused.
+   */
+  upgrade: boolean;
   /** How the body that follows this head is delimited. */
   body: RequestBodyFraming;
 }
@@ -55,17 +60,79 @@ export interface ParserLimits {
 
 const CR = 13;
 const LF = 10;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/(\d)\.(\d)$/;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]+/i;
 const CONTENT_LENGTH = /^\d{1,15}$/; // 15 digits stay below 2^53; longer cannot pass the limit anyway
+
+/** tchar (RFC 9110 §5.6.2): the bytes of a method or a field name. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+/** field-value bytes (RFC 9112 §5): HTAB, SP, visible ASCII, obs-text; never CR, LF, NUL, controls. */
+const FIELD_VALUE = new Uint8Array(256);
+FIELD_VALUE[HTAB] = 1;
+FIELD_VALUE.fill(1, 0x20, 0x7f);
+FIELD_VALUE.fill(1, 0x80, 0x100);
+
+/** The fields the parser acts on, told apart without lower-casing each name. */
+const Field = {
+  other: 0,
+  host: 1,
+  expect: 2,
+  connection: 3,
+  contentLength: 4,
+  transferEncoding: 5,
+  upgrade: 6,
+} as const;
+type FieldKind = (typeof Field)[keyof typeof Field];
+const FIELD_NAMES: [string, FieldKind][] = [
+  ["host", Field.host],
+  ["expect", Field.expect],
+  ["connection", Field.connection],
+  ["content-length", Field.contentLength],
+  ["transfer-encoding", Field.transferEncoding],
+  ["upgrade", Field.upgrade],
+];
+
+/** Which of the fields above a name (tchar bytes) is, case-insensitively. */
+function kindOf(buf: Uint8Array, start: number, end: number): FieldKind {
+  const length = end - start;
+  for (const [lower, kind] of FIELD_NAMES) {
+    if (lower.length !== length) continue;
+    let same = true;
+    // | 0x20 lower-cases a letter; no other tchar becomes a letter by it.
+    for (let i = 0; i < length && same; i++)
+      same = ((buf[start + i] as number) | 0x20) === lower.charCodeAt(i);
+    if (same) return kind;
+  }
+  return Field.other;
+}
+
+/** The string holds exactly these bytes (latin1: one char per byte). */
+function sameText(text: string, buf: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
+
+const METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"];
+const NO_BODY: RequestBodyFraming = Object.freeze({ kind: "none" });
+const CHUNKED: RequestBodyFraming = Object.freeze({ kind: "chunked" });
 
 /**
  * Parses a stream of requests (pipelining included). After a thrown HttpError the parser is
  * `done` and the connection must be answered with `error.status` and closed.
+ *
+ * The head is scanned as bytes; strings are made only for what a request hands out (method,
+ * target, names, values), and a name or value with the same bytes as the same field of the
+ * previous request on this connection reuses that string (a kept-alive client repeats them).
  */
 export class RequestParser {
   #phase: ParserPhase = "start-line";
-  #carry: Buffer | null = null; // unfinished head line from an earlier chunk
+  #carry: Uint8Array | null = null; // unfinished head line from an earlier chunk
   #headBytes = 0;
   #head: RequestHead | null = null;
   #contentLength = -1;
@@ -73,11 +140,17 @@ export class RequestParser {
   #transferEncoding: string | null = null;
   #hostCount = 0;
   #connection = "";
+  #upgradeField = false;
   #remaining = 0;
   #chunked: ChunkedDecoder | null = null;
   /** pause() was called: push() stops after the current request and keeps what follows. */
   #paused = false;
   #rest: Uint8Array = new Uint8Array(0);
+  /** The previous request's fields, by position, to reuse their strings. */
+  #names: string[] = [];
+  #kinds: FieldKind[] = [];
+  #values: string[] = [];
+  #method = "GET";
   readonly maxHeaderBytes: number;
   readonly maxHeaderCount: number;
   readonly maxBodyBytes: number;
@@ -132,9 +205,12 @@ export class RequestParser {
 
   push(chunk: Uint8Array): void {
     if (this.#phase === "done" || this.#paused) return;
-    let buf = asBuffer(chunk);
-    if (this.#carry) {
-      buf = Buffer.concat([this.#carry, buf]);
+    let buf = chunk;
+    const carry = this.#carry;
+    if (carry) {
+      buf = new Uint8Array(carry.length + chunk.length);
+      buf.set(carry);
+      buf.set(chunk, carry.length);
       this.#carry = null;
     }
     let pos = 0;
@@ -155,21 +231,21 @@ export class RequestParser {
           if (lf === pos || buf[lf - 1] !== CR) {
             throw new HttpError("BAD_LINE_ENDING", "bare LF in request head");
           }
-          const line = latin1(buf, pos, lf - 1);
+          const start = pos;
           pos = lf + 1;
-          if (this.#phase === "start-line") this.#onStartLine(line);
-          else if (line === "") this.#onHeadEnd();
-          else this.#onFieldLine(line);
+          if (this.#phase === "start-line") this.#onStartLine(buf, start, lf - 1);
+          else if (start === lf - 1) this.#onHeadEnd();
+          else this.#onFieldLine(buf, start, lf - 1);
         }
       }
-      if (this.#paused && pos < buf.length) this.#rest = new Uint8Array(buf.subarray(pos));
+      if (this.#paused && pos < buf.length) this.#rest = buf.slice(pos);
     } catch (error) {
       this.#phase = "done";
       throw error;
     }
   }
 
-  #carryRest(buf: Buffer, pos: number): void {
+  #carryRest(buf: Uint8Array, pos: number): void {
     const rest = buf.length - pos;
     if (this.#headBytes + rest > this.maxHeaderBytes) {
       throw new HttpError("HEADERS_TOO_LARGE", "request head too large", 431);
@@ -179,92 +255,139 @@ export class RequestParser {
     if (cr >= 0 && cr < buf.length - 1) {
       throw new HttpError("BAD_LINE_ENDING", "bare CR in request head");
     }
-    this.#carry = Buffer.from(buf.subarray(pos));
+    this.#carry = buf.slice(pos);
   }
 
-  #onStartLine(line: string): void {
+  /** request-line = method SP request-target SP HTTP-version, in bytes [start, end). */
+  #onStartLine(buf: Uint8Array, start: number, end: number): void {
     // RFC 9112 §2.2: ignore at least one empty line before the request-line (robustness).
-    if (line === "") return;
-    const match = REQUEST_LINE.exec(line);
-    if (!match) throw new HttpError("BAD_REQUEST_LINE", "malformed request line");
-    const [, method, target, major, minor] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    if (major !== "1") {
+    if (start === end) return;
+    let i = start;
+    while (i < end && TCHAR[buf[i] as number] === 1) i++;
+    const methodEnd = i;
+    if (methodEnd === start || buf[i] !== SP) throw badRequestLine();
+    const targetStart = ++i;
+    for (let b = buf[i] as number; i < end && b > 0x20 && b < 0x7f; b = buf[++i] as number);
+    const targetEnd = i;
+    // then exactly " HTTP/" DIGIT "." DIGIT
+    if (
+      targetEnd === targetStart ||
+      end - i !== 9 ||
+      buf[i] !== SP ||
+      buf[i + 1] !== 72 ||
+      buf[i + 2] !== 84 ||
+      buf[i + 3] !== 84 ||
+      buf[i + 4] !== 80 ||
+      buf[i + 5] !== 47 ||
+      buf[i + 7] !== 46
+    ) {
+      throw badRequestLine();
+    }
+    const major = (buf[i + 6] as number) - 48;
+    const minor = (buf[i + 8] as number) - 48;
+    if (major < 0 || major > 9 || minor < 0 || minor > 9) throw badRequestLine();
+    if (major !== 1) {
       throw new HttpError("BAD_VERSION", `HTTP/${major}.${minor} not supported`, 505);
+    }
+    let method = this.#method;
+    if (!sameText(method, buf, start, methodEnd)) {
+      method =
+        METHODS.find((known) => sameText(known, buf, start, methodEnd)) ??
+        latin1(buf, start, methodEnd);
+      this.#method = method;
     }
     if (method === "CONNECT") {
       throw new HttpError("UNSUPPORTED_METHOD", "CONNECT is not supported", 501);
     }
-    const isOrigin = target.charCodeAt(0) === 47; // "/"
+    const target = latin1(buf, targetStart, targetEnd);
+    const isOrigin = buf[targetStart] === 47; // "/"
     if (!isOrigin && !ABSOLUTE_FORM.test(target) && !(target === "*" && method === "OPTIONS")) {
       throw new HttpError("BAD_REQUEST_LINE", "request-target is not origin-form or absolute-form");
     }
     this.#head = {
       method,
       target,
-      versionMinor: minor === "0" ? 0 : 1,
+      versionMinor: minor === 0 ? 0 : 1,
       headers: [],
       host: "",
-      keepAlive: minor !== "0",
+      keepAlive: minor !== 0,
       expectContinue: false,
-      body: { kind: "none" },
+      upgrade: false,
+      body: NO_BODY,
     };
     this.#phase = "headers";
   }
 
-  #onFieldLine(line: string): void {
+  /** field-line = field-name ":" OWS field-value OWS, in bytes [start, end). */
+  #onFieldLine(buf: Uint8Array, start: number, end: number): void {
     const head = this.#head as RequestHead;
-    const first = line.charCodeAt(0);
-    if (first === 32 || first === 9) {
+    const first = buf[start];
+    if (first === SP || first === HTAB) {
       throw new HttpError("OBS_FOLD", "obsolete line folding in header");
     }
-    const match = FIELD_LINE.exec(line);
-    if (!match) throw new HttpError("BAD_HEADER", "malformed header field");
-    if (head.headers.length >= this.maxHeaderCount) {
+    let i = start;
+    while (i < end && TCHAR[buf[i] as number] === 1) i++;
+    const nameEnd = i;
+    if (nameEnd === start || buf[i] !== COLON) throw badHeader();
+    i++;
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    for (; i < end; i++) {
+      const b = buf[i] as number;
+      if (FIELD_VALUE[b] !== 1) throw badHeader();
+      if (b !== SP && b !== HTAB) valueEnd = i + 1;
+    }
+    const n = head.headers.length;
+    if (n >= this.maxHeaderCount) {
       throw new HttpError("TOO_MANY_HEADERS", "too many header fields", 431);
     }
-    const name = match[1] as string;
-    const value = match[2] as string;
+    let name = this.#names[n];
+    let kind: FieldKind;
+    if (name !== undefined && sameText(name, buf, start, nameEnd)) {
+      kind = this.#kinds[n] as FieldKind;
+    } else {
+      name = latin1(buf, start, nameEnd);
+      kind = kindOf(buf, start, nameEnd);
+      this.#names[n] = name;
+      this.#kinds[n] = kind;
+    }
+    let value = this.#values[n];
+    if (value === undefined || !sameText(value, buf, valueStart, valueEnd)) {
+      value = latin1(buf, valueStart, valueEnd);
+      this.#values[n] = value;
+    }
     head.headers.push([name, value]);
-    switch (name.length) {
-      case 4:
-        if (name.toLowerCase() === "host") {
-          head.host = value;
-          this.#hostCount++;
-        }
+    switch (kind) {
+      case Field.other:
         break;
-      case 6:
-        if (name.toLowerCase() === "expect" && value.toLowerCase() === "100-continue") {
-          head.expectContinue = true;
-        }
+      case Field.host:
+        head.host = value;
+        this.#hostCount++;
         break;
-      case 10:
-        if (name.toLowerCase() === "connection") {
-          this.#connection += `${this.#connection ? "," : ""}${value.toLowerCase()}`;
-        }
+      case Field.expect:
+        if (value.toLowerCase() === "100-continue") head.expectContinue = true;
         break;
-      case 14:
-        if (name.toLowerCase() === "content-length") {
-          if (!CONTENT_LENGTH.test(value)) {
-            throw new HttpError("BAD_CONTENT_LENGTH", "invalid Content-Length");
-          }
-          if (this.#contentLengthRaw !== null && Number(value) !== this.#contentLength) {
-            throw new HttpError("CONFLICTING_LENGTH", "differing Content-Length values");
-          }
-          this.#contentLengthRaw = value;
-          this.#contentLength = Number(value);
-        }
+      case Field.connection:
+        this.#connection += `${this.#connection ? "," : ""}${value.toLowerCase()}`;
         break;
-      case 17:
-        if (name.toLowerCase() === "transfer-encoding") {
-          const previous = this.#transferEncoding;
-          this.#transferEncoding = previous === null ? value : `${previous},${value}`;
+      case Field.contentLength:
+        if (!CONTENT_LENGTH.test(value)) {
+          throw new HttpError("BAD_CONTENT_LENGTH", "invalid Content-Length");
         }
+        if (this.#contentLengthRaw !== null && Number(value) !== this.#contentLength) {
+          throw new HttpError("CONFLICTING_LENGTH", "differing Content-Length values");
+        }
+        this.#contentLengthRaw = value;
+        this.#contentLength = Number(value);
+        break;
+      case Field.transferEncoding: {
+        const previous = this.#transferEncoding;
+        this.#transferEncoding = previous === null ? value : `${previous},${value}`;
+        break;
+      }
+      case Field.upgrade:
+        this.#upgradeField = true;
         break;
     }
   }
@@ -275,10 +398,12 @@ export class RequestParser {
       throw new HttpError("MISSING_HOST", "HTTP/1.1 request without Host");
     }
     if (this.#hostCount > 1) throw new HttpError("BAD_HEADER", "more than one Host field");
+    let connectionUpgrade = false;
     if (this.#connection !== "") {
       const tokens = this.#connection.split(",").map((t) => t.trim());
       if (tokens.includes("close")) head.keepAlive = false;
       else if (head.versionMinor === 0 && tokens.includes("keep-alive")) head.keepAlive = true;
+      connectionUpgrade = tokens.includes("upgrade");
     }
     if (this.#transferEncoding !== null) {
       // RFC 9112 §6.1/§6.3: TE + CL is a smuggling vector; chunked must be the final coding.
@@ -303,7 +428,7 @@ export class RequestParser {
           501,
         );
       }
-      head.body = { kind: "chunked" };
+      head.body = CHUNKED;
       this.#chunked = new ChunkedDecoder({
         maxBodyBytes: this.maxBodyBytes,
         maxHeaderBytes: this.maxHeaderBytes,
@@ -320,6 +445,12 @@ export class RequestParser {
       head.body = { kind: "length", length: this.#contentLength };
       this.#remaining = this.#contentLength;
     }
+    // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+    head.upgrade =
+      this.#upgradeField &&
+      connectionUpgrade &&
+      head.versionMinor === 1 &&
+      head.body.kind === "none";
     this.#reset();
     this.handlers.onHead(head);
     if (head.body.kind === "none") {
@@ -338,9 +469,10 @@ export class RequestParser {
     this.#transferEncoding = null;
     this.#hostCount = 0;
     this.#connection = "";
+    this.#upgradeField = false;
   }
 
-  #pushLength(buf: Buffer, pos: number): number {
+  #pushLength(buf: Uint8Array, pos: number): number {
     const n = Math.min(this.#remaining, buf.length - pos);
     this.handlers.onBody(buf.subarray(pos, pos + n));
     this.#remaining -= n;
@@ -348,9 +480,9 @@ export class RequestParser {
     return pos + n;
   }
 
-  #pushChunked(buf: Buffer, pos: number): number {
+  #pushChunked(buf: Uint8Array, pos: number): number {
     const decoder = this.#chunked as ChunkedDecoder;
-    const next = decoder.push(buf, pos, (data) => this.handlers.onBody(data));
+    const next = decoder.push(asBuffer(buf), pos, (data) => this.handlers.onBody(data));
     if (decoder.done) {
       this.#chunked = null;
       this.#bodyEnd();
@@ -362,4 +494,12 @@ export class RequestParser {
     this.#phase = "start-line";
     this.handlers.onEnd();
   }
+}
+
+function badRequestLine(): HttpError {
+  return new HttpError("BAD_REQUEST_LINE", "malformed request line");
+}
+
+function badHeader(): HttpError {
+  return new HttpError("BAD_HEADER", "malformed header field");
 }

@@ -46,15 +46,5 @@ export function switchOf(response: Response): Switch | undefined {
 
 /** @internal Whether a request asks to leave HTTP after it (so its parser must stop there). */
 export function asksToUpgrade(head: RequestHead): boolean {
-  // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
-  if (head.body.kind !== "none" || head.versionMinor !== 1) return false;
-  let upgrade = false;
-  let connectionUpgrade = false;
-  for (const [name, value] of head.headers) {
-    const lower = name.toLowerCase();
-    if (lower === "upgrade") upgrade = true;
-    else if (lower === "connection" && /(^|,)\s*upgrade\s*(,|$)/i.test(value))
-      connectionUpgrade = true;
-  }
-  return upgrade && connectionUpgrade;
+  return head.upgrade;
 }

@@ -24,12 +24,15 @@ interface Scenario {
   tls?: boolean;
 }
 
-const SCENARIOS: Scenario[] = [
+const ALL_SCENARIOS: Scenario[] = [
   { name: "GET /json c=50", path: "/json", connections: 50 },
   { name: "GET /json c=256", path: "/json", connections: 256 },
   { name: "POST /chat c=50", path: "/chat", connections: 50, script: `${HERE}post-chat.lua` },
   { name: "HTTPS GET /json c=50", path: "/json", connections: 50, tls: true },
 ];
+/** BENCH_ONLY=HTTPS (a part of a scenario name): run only those, and skip PostgreSQL, for a quick check. */
+const ONLY = process.env.BENCH_ONLY;
+const SCENARIOS = ONLY ? ALL_SCENARIOS.filter((s) => s.name.includes(ONLY)) : ALL_SCENARIOS;
 
 // One throwaway certificate for both servers' HTTPS runs (wrk does not verify it).
 const certDir = mkdtempSync(join(tmpdir(), "httpchat-bench-tls-"));
@@ -163,9 +166,9 @@ for (const scenario of SCENARIOS) {
 
 // POST /chat with the store in PostgreSQL (a real server, fsync on, not pinned: it takes whatever
 // CPU is left) vs the SQLite row above. One fresh database per run.
-const PG_SCENARIO = SCENARIOS[2] as Scenario;
+const PG_SCENARIO = ALL_SCENARIOS[2] as Scenario;
 let pgResult: Result | undefined;
-if (havePostgres()) {
+if (!ONLY && havePostgres()) {
   const pg = await startPostgres();
   try {
     for (let round = 0; round < ROUNDS; round++) {
