@@ -96,14 +96,18 @@ export async function connect<In, Out>(
       allowHalfOpen: true,
       ...(tls
         ? {
-            tls:
-              tls === true
-                ? true
-                : {
-                    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-                    // Without it Bun checks the hostname (an IP against the IP SANs).
-                    ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
-                  },
+            tls: {
+              ...(tls === true || tls.ca === undefined ? {} : { ca: tls.ca }),
+              // Without it Bun checks the hostname (an IP against the IP SANs).
+              ...(tls === true || tls.serverName === undefined
+                ? {}
+                : { serverName: tls.serverName }),
+              // The verification is enforced in `handshake` above, not by Bun: with Bun 1.4.5's
+              // own rejection, a certificate that fails to verify calls neither `handshake` nor
+              // `close`, so the caller would wait for connectTimeoutMs with no reason given.
+              // Nothing is sent before `handshake` has checked `authorized`.
+              rejectUnauthorized: false,
+            },
           }
         : {}),
       data: tls ? { secure: true } : {},

@@ -115,6 +115,22 @@ describe("TLS", () => {
     await expect(wrongName).rejects.toThrow(/does not match|altnames/);
   });
 
+  test("with the system's CAs, a self-signed certificate fails at once, not at connectTimeoutMs", async () => {
+    // Bun's own rejection (1.4.5) calls neither `handshake` nor `close` for this case: a client
+    // relying on it waited the whole connect timeout and learned nothing.
+    const started = performance.now();
+    const systemCas = connect({
+      hostname: "127.0.0.1",
+      port: server.tlsPort!,
+      protocol: lines(),
+      tls: {},
+      connectTimeoutMs: 10_000,
+    });
+    await expect(systemCas).rejects.toThrow(/failed verification: self.signed certificate/);
+    await expect(systemCas).rejects.toBeInstanceOf(TlsError);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   test("a mismatched key or a file that is not PEM refuses start-up with a clear error", () => {
     const start = (tls: TlsCredentials) =>
       listen({ port: 0, protocol: lines(), tls: { port: 0, ...tls }, onMessage() {} });
