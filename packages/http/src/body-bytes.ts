@@ -45,5 +45,7 @@ export function bytesBodyOf(response: Response): Uint8Array | Promise<Uint8Array
   const overhead = BARE_RESPONSE_BYTES + statusText.length * 2;
   if (estimateShallowMemoryUsageOf(response) <= overhead) return undefined;
   const bytes = response.bytes();
-  return Bun.peek.status(bytes) === "fulfilled" ? (Bun.peek(bytes) as Uint8Array) : bytes;
+  // peek gives the value of a settled promise (a rejection's reason too), else the promise.
+  const value = Bun.peek(bytes);
+  return value instanceof Uint8Array ? value : bytes;
 }

@@ -89,18 +89,9 @@ export function sendResponse(
   const noBody = statusHasNoBody(response.status);
   // A body built from a string or bytes, taken whole without a stream (the common case).
   const whole = bytesBodyOf(response);
+  if (whole instanceof Uint8Array) return writeWhole(sink, response, shape, noBody, whole);
   if (whole !== undefined) {
-    return then(whole, (bytes) => {
-      if (sink.connection.isClosed) return false;
-      const omit = shape.headOnly || noBody;
-      return writeHead(
-        sink,
-        response,
-        shape,
-        omit && noBody ? "none" : bytes.length,
-        omit ? null : bytes,
-      );
-    });
+    return whole.then((bytes) => writeWhole(sink, response, shape, noBody, bytes));
   }
   const body = response.body;
   if (body === null) return writeHead(sink, response, shape, noBody ? "none" : 0, null);
@@ -126,6 +117,25 @@ export function sendResponse(
       omit ? null : step.value,
     );
   });
+}
+
+/** A body taken whole: Content-Length (a HEAD's or a 204's body is left out). */
+function writeWhole(
+  sink: ResponseSink,
+  response: Response,
+  shape: ResponseShape,
+  noBody: boolean,
+  bytes: Uint8Array,
+): MaybeAsync<boolean> {
+  if (sink.connection.isClosed) return false;
+  const omit = shape.headOnly || noBody;
+  return writeHead(
+    sink,
+    response,
+    shape,
+    omit && noBody ? "none" : bytes.length,
+    omit ? null : bytes,
+  );
 }
 
 function writeHead(

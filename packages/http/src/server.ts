@@ -14,7 +14,7 @@ import { HttpError } from "./errors.ts";
 import { type RequestHead, RequestParser } from "./request-parser.ts";
 import { DateClock, serializeErrorResponse } from "./response-writer.ts";
 import { type HttpConnection, put, type ResponseSink, sendResponse } from "./send-response.ts";
-import { asksToUpgrade, type ConnectionTakeover, switchOf } from "./takeover.ts";
+import { type ConnectionTakeover, switchOf } from "./takeover.ts";
 
 /** Who sent a request: what Bun.serve's `server.requestIP(request)` tells, and the scheme. */
 export interface ClientInfo {
@@ -121,6 +121,10 @@ interface Conn extends ResponseSink {
   pendingError: HttpError | null;
   /** The connection left HTTP (switchProtocols): its bytes go here now. */
   takenOver: ConnectionTakeover | null;
+  /** The last request URL and the target and Host it was made of: a kept-alive client repeats them. */
+  urlTarget: string;
+  urlHost: string;
+  url: string;
 }
 
 /** The options that are counts or durations, each with a default in HTTP_DEFAULTS. */
@@ -207,7 +211,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             conn.parsing = null;
             connection.reportPartialInput(0); // the request deadline ends here, the next starts anew
             exchange.controller?.close();
-            if (asksToUpgrade(exchange.head)) {
+            if (exchange.head.upgrade) {
               // What follows may be another protocol: keep it unparsed, and hold later input,
               // until the handler has answered (switchProtocols, or a plain answer: HTTP again).
               conn.parser.pause();
@@ -225,6 +229,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       peerEnded: false,
       pendingError: null,
       takenOver: null,
+      urlTarget: "",
+      urlHost: "",
+      url: "",
     };
     return conn;
   }
@@ -312,14 +319,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   function buildRequest(c: Conn, exchange: Exchange): Request {
     const { head } = exchange;
-    const secure = c.connection.secure;
-    const scheme = secure ? "https" : "http";
-    const url =
-      head.target.charCodeAt(0) === 47
-        ? `${scheme}://${head.host || `${hostname}:${secure ? listener.tlsPort : listener.port}`}${head.target}`
-        : head.target === "*"
-          ? `${scheme}://${head.host || hostname}/*`
-          : head.target;
+    let url = c.url;
+    if (head.target !== c.urlTarget || head.host !== c.urlHost) {
+      const secure = c.connection.secure;
+      const scheme = secure ? "https" : "http";
+      url =
+        head.target.charCodeAt(0) === 47
+          ? `${scheme}://${head.host || `${hostname}:${secure ? listener.tlsPort : listener.port}`}${head.target}`
+          : head.target === "*"
+            ? `${scheme}://${head.host || hostname}/*`
+            : head.target;
+      c.urlTarget = head.target;
+      c.urlHost = head.host;
+      c.url = url;
+    }
     let body: Uint8Array | ReadableStream<Uint8Array> | null = null;
     if (head.method !== "GET" && head.method !== "HEAD" && head.body.kind !== "none") {
       if (exchange.complete) {
@@ -442,7 +455,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       onHandlerError(c, exchange, new TypeError("the fetch handler did not return a Response"));
       return;
     }
-    const switching = switchOf(response);
+    // switchProtocols answers are 101s: other responses skip the WeakMap.
+    const switching = response.status === 101 ? switchOf(response) : undefined;
     if (switching) {
       if (c.parser.isPaused && c.queue.length === 1) takeOver(c, switching);
       else {

@@ -1,7 +1,6 @@
 // Leaving HTTP on a connection (RFC 9110 §7.8 Upgrade, RFC 6455's handshake): a handler answers
 // with switchProtocols(head, start), the server writes `head` and hands every later byte of the
 // connection to what `start` returns. The socket stays framing's, with its limits and TLS.
-import type { RequestHead } from "./request-parser.ts";
 import type { HttpConnection } from "./send-response.ts";
 
 /** What runs a connection after it left HTTP. */
@@ -42,9 +41,4 @@ export function switchProtocols(head: string | Uint8Array, start: TakeoverStart)
 /** @internal The switch a handler's response carries, if it is one. */
 export function switchOf(response: Response): Switch | undefined {
   return switches.get(response);
-}
-
-/** @internal Whether a request asks to leave HTTP after it (so its parser must stop there). */
-export function asksToUpgrade(head: RequestHead): boolean {
-  return head.upgrade;
 }
