@@ -14,6 +14,8 @@ import { type CompressionOptions, PerMessageDeflate } from "./permessage-deflate
  */
 export interface ByteConnection {
   sendBytes(bytes: Uint8Array): boolean;
+  /** Writes at once (no copy) when nothing is queued; else queues as sendBytes. */
+  sendBytesNow(bytes: Uint8Array): boolean;
   close(): void;
   destroy(error?: Error): void;
   readonly closed: Promise<{ error?: Error }>;
@@ -91,6 +93,16 @@ const MAX_UNREAD_MESSAGES = 256;
 
 const encoder = new TextEncoder();
 
+/** @internal for WebSocketRoom: holds a shared frame for the session's next coalesced write. */
+export let holdShared: (session: WebSocketSession, frame: Uint8Array) => boolean;
+/** @internal for WebSocketRoom: the frames held for the session, oldest first (do not keep). */
+export let heldFrames: (session: WebSocketSession) => readonly Uint8Array[];
+/**
+ * @internal for WebSocketRoom: writes `bytes` (the held frames, joined or the only one) at once
+ * and forgets the held frames.
+ */
+export let writeHeld: (session: WebSocketSession, bytes: Uint8Array) => void;
+
 /** One WebSocket peer after the handshake, over a framing Connection in bytes() mode. */
 export class WebSocketSession {
   readonly connection: ByteConnection;
@@ -114,6 +126,27 @@ export class WebSocketSession {
   #unread: MessageData[] = [];
   #readers: ((data: MessageData | undefined) => void)[] = [];
   #holding = false;
+  /**
+   * Frames a WebSocketRoom holds for this peer until its next coalesced write (shared with the
+   * room's other members, never copied per peer). Every other send writes them first: order holds.
+   */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+
+  static {
+    holdShared = (session, frame) => {
+      if (session.#state !== "open") return false;
+      session.#held.push(frame);
+      session.#heldBytes += frame.length;
+      return true;
+    };
+    heldFrames = (session) => session.#held;
+    writeHeld = (session, bytes) => {
+      session.#held.length = 0;
+      session.#heldBytes = 0;
+      if (session.#state !== "closed") session.connection.sendBytesNow(bytes);
+    };
+  }
 
   constructor(connection: ByteConnection, options: SessionOptions) {
     this.connection = connection;
@@ -155,10 +188,11 @@ export class WebSocketSession {
 
   /** Bytes waiting to be written to this peer: wait for `drained()` when it grows. */
   get queuedBytes(): number {
-    return this.connection.queuedBytes;
+    return this.connection.queuedBytes + this.#heldBytes;
   }
 
   drained(): Promise<void> {
+    this.#flushHeld();
     return this.connection.drained();
   }
 
@@ -219,6 +253,7 @@ export class WebSocketSession {
       throw new RangeError("sendFrame takes an unmasked, non-close frame (RSV1 only with deflate)");
     }
     if (this.#state !== "open") return false;
+    this.#flushHeld();
     return this.connection.sendBytes(frame);
   }
 
@@ -366,7 +401,24 @@ export class WebSocketSession {
 
   #sendFrame(opcode: number, payload: Uint8Array, rsv1: boolean): boolean {
     const mask = this.role === "client" ? crypto.getRandomValues(new Uint8Array(4)) : undefined;
+    this.#flushHeld();
     return this.connection.sendBytes(encodeFrame(opcode, payload, { rsv1, mask }));
+  }
+
+  /** Writes what a room holds for this peer, ahead of anything sent after it. */
+  #flushHeld(): void {
+    const held = this.#held;
+    if (held.length === 0) return;
+    let bytes = held[0]!;
+    if (held.length > 1) {
+      bytes = new Uint8Array(this.#heldBytes);
+      let at = 0;
+      for (const frame of held) {
+        bytes.set(frame, at);
+        at += frame.length;
+      }
+    }
+    writeHeld(this, bytes);
   }
 
   #keepalive(): void {
@@ -392,6 +444,8 @@ export class WebSocketSession {
 
   #finish(transportError: Error | undefined): CloseEvent {
     this.#state = "closed";
+    this.#held = [];
+    this.#heldBytes = 0;
     this.#stopKeepalive();
     clearTimeout(this.#closeTimer);
     const error = this.#error ?? transportError;
