@@ -1,9 +1,10 @@
 // `bun run bench`: the issue's fan-out — one room where every message goes to every socket, at 500
 // and 1,000 sockets and 200,000 deliveries/s offered — on three servers in the same run: ours
-// (@netkit/http + acceptWebSocket, a frame encoded once and sent with sendFrame), Bun.serve's
-// native WebSocket pub/sub, and `ws` on Node. Each server is pinned to core 0 and the load
-// generator (load.ts, a separate Bun process) to core 1. Prints a table and the issue's targets,
-// then one JSON line. (`bun run bench/codec.ts` is the codec alone.)
+// (@netkit/http + acceptWebSocket + WebSocketRoom: each message framed once, a busy room's peers
+// getting several messages per write), Bun.serve's native WebSocket pub/sub, and `ws` on Node.
+// Each server is pinned to core 0 and the load generator (load.ts, a separate Bun process) to
+// core 1. Prints a table and the issue's targets, then one JSON line. (`bun run bench/codec.ts` is
+// the codec alone.)
 import { join } from "node:path";
 import { canPin, firstLine, loadAverage, pinned } from "@netkit/testkit";
 
@@ -14,6 +15,7 @@ const SECONDS = Number(process.env.WS_BENCH_SECONDS ?? 4);
 // the verdicts use each server's median over the rounds.
 const ROUNDS = Number(process.env.WS_BENCH_ROUNDS ?? 3);
 const CLIENT_COUNTS = (process.env.WS_BENCH_CLIENTS ?? "500,1000").split(",").map(Number);
+// "netkit-sendframe" may be added: our server without WebSocketRoom (one write per delivery).
 const SERVERS = (process.env.WS_BENCH_SERVERS ?? "netkit,bun,ws").split(",");
 const TARGET = { p99Ms: 15, share: 1, vsWs: 2, vsBun: 1 };
 
@@ -46,10 +48,18 @@ function serverArgv(server: string): string[] {
   return [process.execPath, join(here, "netkit-server.ts")];
 }
 
+/** "netkit-sendframe" (opt-in): our server without the room, sendFrame to every session. */
+function serverEnv(server: string): Record<string, string | undefined> {
+  return server === "netkit-sendframe"
+    ? { ...process.env, WS_BENCH_NETKIT: "sendframe" }
+    : process.env;
+}
+
 async function runOne(server: string, clients: number): Promise<Result> {
   const load1 = loadAverage();
   const openFiles = clients + 1024;
   const proc = Bun.spawn(pinned(0, serverArgv(server), openFiles), {
+    env: serverEnv(server),
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -182,6 +192,9 @@ for (const clients of CLIENT_COUNTS) {
     netkit: summary(ours),
     bun: summary(bun),
     ws: summary(ws),
+    ...(SERVERS.includes("netkit-sendframe") && {
+      netkit_sendframe: summary(find("netkit-sendframe")),
+    }),
     rounds: { netkit: perRound("netkit"), bun: perRound("bun"), ws: perRound("ws") },
     deliveries_per_core_ratio_vs_bun: vsBun,
     deliveries_per_core_ratio_vs_ws: vsWs,
