@@ -3,7 +3,7 @@
 // close-delimited to HTTP/1.0) when it streams.
 import type { Connection } from "@netkit/framing";
 import { bytesBodyOf } from "./body-bytes.ts";
-import { serializeHead, statusHasNoBody } from "./response-writer.ts";
+import { encodeHead, type HeadOptions, serializeHead, statusHasNoBody } from "./response-writer.ts";
 
 /** A server-side HTTP connection (framing's Connection in byte-stream mode): raw bytes in, bytes or ASCII text out. */
 export type HttpConnection = Connection<Uint8Array, Uint8Array | string>;
@@ -145,33 +145,41 @@ function writeHead(
   framing: number | "chunked" | "close-delimited" | "none",
   body: Uint8Array | null,
 ): MaybeAsync<boolean> {
-  const head = serializeHead({
+  const head: HeadOptions = {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
     date: shape.date,
     framing,
     connection: framing === "close-delimited" ? "close" : shape.connection,
-  });
+  };
   const keepAlive = shape.connection !== "close" && framing !== "close-delimited";
-  if (body === null || body.length > COALESCE_BYTES) {
-    const sent = put(sink, Buffer.from(head, "latin1"));
-    if (body === null) return then(sent, (ok) => ok && keepAlive);
-    return then(sent, (ok) => ok && then(put(sink, body), (done) => done && keepAlive));
-  }
-  const size = head.length + body.length;
   const { connection } = sink;
-  if (size <= SCRATCH.length && connection.queuedBytes + size <= sink.maxQueuedBytes) {
+  const bodyLength = body === null ? 0 : body.length;
+  if (bodyLength <= COALESCE_BYTES) {
     // Written at once (sendBytesNow copies what the kernel does not take), so one buffer serves
     // every response: no allocation per response.
-    SCRATCH.write(head, 0, "latin1");
-    SCRATCH.set(body, head.length);
-    return !connection.isClosed && connection.sendBytesNow(SCRATCH.subarray(0, size)) && keepAlive;
+    const headLength = encodeHead(head, SCRATCH);
+    const size = headLength + bodyLength;
+    if (
+      headLength >= 0 &&
+      size <= SCRATCH.length &&
+      connection.queuedBytes + size <= sink.maxQueuedBytes
+    ) {
+      if (body !== null) SCRATCH.set(body, headLength);
+      return !connection.isClosed && connection.sendBytesNow(scratchView(size)) && keepAlive;
+    }
   }
-  const out = Buffer.allocUnsafe(size);
-  out.write(head, 0, "latin1");
-  out.set(body, head.length);
-  return then(put(sink, out), (ok) => ok && keepAlive);
+  const sent = put(sink, serializeHead(head));
+  if (body === null) return then(sent, (ok) => ok && keepAlive);
+  return then(sent, (ok) => ok && then(put(sink, body), (done) => done && keepAlive));
+}
+
+/** SCRATCH's first `size` bytes, the view kept while sizes repeat (a subarray costs ~25 ns). */
+let lastView = SCRATCH.subarray(0, 0);
+function scratchView(size: number): Uint8Array {
+  if (lastView.length !== size) lastView = SCRATCH.subarray(0, size);
+  return lastView;
 }
 
 /** A body that is not all there yet: chunked to HTTP/1.1, close-delimited to HTTP/1.0. */

@@ -137,6 +137,8 @@ type NumericSetting = {
 }[keyof HttpServerOptions & keyof typeof HTTP_DEFAULTS];
 
 const WRITE_HIGH_WATER = 256 * 1024;
+/** Exchange.chunks of a request with no body bytes yet (shared: most requests never get one). */
+const NO_CHUNKS: Uint8Array[] = [];
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 
 function positiveInteger(name: string, value: number): number {
@@ -189,7 +191,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           onHead(head) {
             const exchange: Exchange = {
               head,
-              chunks: [],
+              chunks: NO_CHUNKS,
               bodyBytes: 0,
               controller: null,
               complete: false,
@@ -203,6 +205,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             const copy = data.slice(); // data is a view of the socket's chunk
             exchange.bodyBytes += copy.length;
             if (exchange.controller) exchange.controller.enqueue(copy);
+            else if (exchange.chunks === NO_CHUNKS) exchange.chunks = [copy];
             else exchange.chunks.push(copy);
           },
           onEnd() {
@@ -340,13 +343,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           exchange.chunks.length === 1
             ? (exchange.chunks[0] as Uint8Array)
             : Buffer.concat(exchange.chunks);
-        exchange.chunks = [];
+        exchange.chunks = NO_CHUNKS;
       } else {
         body = new ReadableStream<Uint8Array>(
           {
             start(controller) {
               for (const chunk of exchange.chunks) controller.enqueue(chunk);
-              exchange.chunks = [];
+              exchange.chunks = NO_CHUNKS;
               exchange.controller = controller;
             },
             pull() {
@@ -370,7 +373,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           : new Request(url, { method: head.method })
         : new Request(url, { method: head.method, body, duplex: "half" } as RequestInit);
     const headers = request.headers;
-    for (const field of head.headers) headers.append(field[0], field[1]);
+    const fields = head.headers;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as [string, string];
+      headers.append(field[0], field[1]);
+    }
     return request;
   }
 
