@@ -223,6 +223,55 @@ test("bad since= is 400, a plain GET /ws is refused, and webSocket: false answer
   expect((await post(off.http, "still here")).status).toBe(201);
 });
 
+/** Bytes the socket's connection has read or written (framing's Connection under the session). */
+const wire = (socket: WebSocketSession) =>
+  (socket.connection as unknown as { stats: { bytesIn: number; bytesOut: number } }).stats;
+
+test("permessage-deflate is agreed without context takeover: pushes arrive compressed once for all, posts are inflated", async () => {
+  const { http, ws } = await start();
+  const [packed, plain] = await Promise.all([open(ws, { deflate: true }), open(ws)]);
+  expect(packed.deflate).toEqual({
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: true,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: 15,
+  });
+  expect(plain.deflate).toBeUndefined();
+  // A long, repetitive message: far fewer bytes on the wire to the deflate socket.
+  const text = "the quick brown fox jumps over the lazy dog, ".repeat(40);
+  const before = [wire(packed).bytesIn, wire(plain).bytesIn];
+  expect((await post(http, text)).status).toBe(201);
+  const [onPacked, onPlain] = await Promise.all([nextJson(packed), nextJson(plain)]);
+  expect(onPacked).toEqual(onPlain);
+  expect(onPacked).toMatchObject({ id: 1, text });
+  const wirePacked = wire(packed).bytesIn - before[0]!;
+  const wirePlain = wire(plain).bytesIn - before[1]!;
+  expect(wirePlain).toBeGreaterThan(text.length);
+  expect(wirePacked).toBeLessThan(wirePlain / 5);
+  // A short one goes uncompressed (below the threshold) and still arrives on both.
+  await post(http, "hi");
+  expect(await nextJson(packed)).toMatchObject({ id: 2, text: "hi" });
+  expect(await nextJson(plain)).toMatchObject({ id: 2, text: "hi" });
+  // A post over the deflate socket (compressed by our client) is inflated, stored and pushed.
+  packed.send(JSON.stringify({ name: "zip", text }));
+  const replies = [await nextJson(packed), await nextJson(packed)]; // the push and the ack
+  expect(replies).toContainEqual({ posted: 3 });
+  expect(replies).toContainEqual(expect.objectContaining({ id: 3, name: "zip", text }));
+  expect(await nextJson(plain)).toMatchObject({ id: 3, name: "zip", text });
+});
+
+test("a compressed post that inflates past 64 KiB closes the socket with 1009; the others stay", async () => {
+  const { http, ws } = await start();
+  const [bomb, bystander] = await Promise.all([open(ws, { deflate: true }), open(ws)]);
+  // 1 MiB of one letter compresses to about a kilobyte: a small frame, a big message.
+  bomb.send(JSON.stringify({ name: "x", text: "a".repeat(1024 * 1024) }));
+  const closed = await bomb.closed;
+  expect(closed.code).toBe(1009);
+  expect(wire(bomb).bytesOut).toBeLessThan(8 * 1024);
+  expect((await post(http, "still here")).status).toBe(201);
+  expect(await nextJson(bystander)).toMatchObject({ id: 1, text: "still here" });
+});
+
 test("a socket that does not read stops getting pushes past maxSocketLagBytes, then catches up from the store: every message once, in order", async () => {
   const { http, ws } = await start();
   // A raw client that completes the handshake and then stops reading: the server's queue fills

@@ -176,6 +176,52 @@ test.skipIf(!chromiumPath)(
 );
 
 test.skipIf(!chromiumPath)(
+  "Chromium agrees to permessage-deflate on /ws, and compressed messages arrive both ways",
+  async () => {
+    const page = await openPage();
+    // Long and repetitive: over the compression threshold, so it travels compressed both ways.
+    const text = `${"compress me please, ".repeat(90)}end`;
+    const result = await page.evaluate(
+      async ({ url, text }) => {
+        const socket = new WebSocket(url);
+        await new Promise((resolve, reject) => {
+          socket.onopen = resolve;
+          socket.onerror = () => reject(new Error("the socket did not open"));
+        });
+        const frames: string[] = [];
+        const two = new Promise<void>((resolve) => {
+          socket.onmessage = (event) => {
+            frames.push(String(event.data));
+            if (frames.length === 2) resolve();
+          };
+        });
+        socket.send(JSON.stringify({ name: "chromium", text })); // compressed by Chromium
+        await two; // the push of that post (compressed by us) and the ack
+        const extensions = socket.extensions;
+        socket.close(1000);
+        return { extensions, frames: frames.map((f) => JSON.parse(f)) };
+      },
+      { url: `ws://127.0.0.1:${port}/ws`, text },
+    );
+    expect(result.extensions).toContain("permessage-deflate");
+    expect(result.extensions).toContain("server_no_context_takeover");
+    expect(result.extensions).toContain("client_no_context_takeover");
+    const pushed = result.frames.find((f) => "text" in f);
+    expect(pushed).toMatchObject({ name: "chromium", text });
+    expect(result.frames).toContainEqual({ posted: pushed.id });
+    // The page's own socket (Chromium offers permessage-deflate on every socket) shows it too.
+    await page.waitForFunction(
+      (t) => [...document.querySelectorAll("#messages li .text")].some((e) => e.textContent === t),
+      text,
+      { timeout: 2000 },
+    );
+    expect(trafficOf(page).polls).toBe(0);
+    await page.close();
+  },
+  30_000,
+);
+
+test.skipIf(!chromiumPath)(
   "the page survives a server restart and catches up without gaps or duplicates",
   async () => {
     const page = await openPage();

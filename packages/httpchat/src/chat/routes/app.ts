@@ -3,7 +3,12 @@
 
 import { RateLimiter } from "@netkit/framing";
 import type { ClientInfo } from "@netkit/http";
-import { acceptWebSocket, type MessageData, type WebSocketSession } from "@netkit/websocket";
+import {
+  acceptWebSocket,
+  type DeflateOptions,
+  type MessageData,
+  type WebSocketSession,
+} from "@netkit/websocket";
 import { type Asset, loadPageAssets } from "../assets.ts";
 import { WebChatError } from "../errors.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
@@ -64,7 +69,22 @@ export interface ChatAppOptions {
   maxSocketLagBytes?: number;
   /** WebSocket keepalive ping interval (0 = off). @default 30000 */
   socketPingIntervalMs?: number;
+  /** Agree to permessage-deflate on /ws when the client offers it (SOCKET_DEFLATE). @default true */
+  socketCompression?: boolean;
 }
+
+/**
+ * permessage-deflate on /ws (RFC 7692), agreed with every client that offers it (browsers do),
+ * without context takeover either way: a socket keeps no compression state between messages (no
+ * 32 KiB window per direction per socket, which a chat's short messages would gain little from),
+ * and a pushed message is compressed once for every socket instead of once per socket (the same
+ * bytes are valid on each). A client's message is inflated only up to maxSocketMessageBytes: past
+ * it the socket is closed with 1009, however small the compressed frame was.
+ */
+export const SOCKET_DEFLATE: DeflateOptions = {
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+};
 
 /** The chat routes as a Fetch handler, plus `notify` for commits made elsewhere and `close`. */
 export interface ChatApp {
@@ -127,6 +147,7 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     options.postsPerSecond ?? CHAT_LIMITS.postsPerSecond,
   );
   const webSocket = options.webSocket ?? true;
+  const socketCompression = options.socketCompression ?? true;
   const maxSocketLagBytes = options.maxSocketLagBytes ?? CHAT_LIMITS.maxSocketLagBytes;
   if (!Number.isInteger(maxSocketLagBytes) || maxSocketLagBytes < 0) {
     throw new RangeError(`bad maxSocketLagBytes: ${maxSocketLagBytes}`);
@@ -293,6 +314,8 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     }
 
     return acceptWebSocket(request, {
+      deflate: socketCompression ? SOCKET_DEFLATE : false,
+      // After decompression: a compressed post inflates no further than this (then 1009).
       maxMessageBytes: CHAT_LIMITS.maxSocketMessageBytes,
       maxFrameBytes: CHAT_LIMITS.maxSocketMessageBytes,
       ...(options.socketPingIntervalMs !== undefined

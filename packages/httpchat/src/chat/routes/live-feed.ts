@@ -11,11 +11,17 @@
 // the feed reads next is newer than what the socket got. Messages both paths see (committed while
 // the catch-up query ran) are dropped by id on the live path: each socket keeps its last id sent.
 //
+// Each message is framed once per kind of socket: uncompressed, and compressed once per agreed
+// server window (permessage-deflate without server context takeover, so the same compressed bytes
+// are valid on every such socket: see SOCKET_DEFLATE in app.ts); the same bytes go to every socket
+// of that kind (sendFrame), not a compression per socket.
+//
 // Backpressure: a socket whose unsent bytes pass `maxLagBytes` leaves the live set instead of
 // queueing more; once it has drained it catches up from the store like a new socket. So a reader
 // that stalls holds at most maxLagBytes plus one message, and framing's send timeout closes it if
 // it never reads.
-import type { WebSocketSession } from "@netkit/websocket";
+import { PerMessageDeflate, type WebSocketSession } from "@netkit/websocket";
+import { encodeFrame, FrameOpcode } from "@netkit/websocket/codec";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
 
 /** Messages per store read, when catching up and when following the cursor. */
@@ -45,6 +51,61 @@ function frameOf(message: ChatMessage): string {
   });
 }
 
+const encoder = new TextEncoder();
+
+/** One message's frames, made on first use: plain, and compressed per server window size. */
+class MessageFrames {
+  #payload: Uint8Array | undefined;
+  #plain: Uint8Array | undefined;
+  readonly #compressed = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly text: string,
+    readonly compressors: Map<number, PerMessageDeflate>,
+  ) {}
+
+  /** The frame for `session`, or undefined when it must compress on its own (context takeover). */
+  for(session: WebSocketSession): Uint8Array | undefined {
+    const deflate = session.deflate;
+    if (!deflate) return this.#plainFrame();
+    if (!deflate.serverNoContextTakeover) return undefined;
+    const bits = deflate.serverMaxWindowBits;
+    let frame = this.#compressed.get(bits);
+    if (frame === undefined) {
+      let compressor = this.compressors.get(bits);
+      if (compressor === undefined) {
+        compressor = new PerMessageDeflate(
+          {
+            serverNoContextTakeover: true,
+            clientNoContextTakeover: true,
+            serverMaxWindowBits: bits,
+            clientMaxWindowBits: 15,
+          },
+          "server",
+        );
+        this.compressors.set(bits, compressor);
+      }
+      const compressed = compressor.compress(this.#bytes());
+      // Too short to gain (or an 8-bit window): the plain frame, valid on a deflate socket too.
+      frame = compressed
+        ? encodeFrame(FrameOpcode.TEXT, compressed, { rsv1: true })
+        : this.#plainFrame();
+      this.#compressed.set(bits, frame);
+    }
+    return frame;
+  }
+
+  #bytes(): Uint8Array {
+    this.#payload ??= encoder.encode(this.text);
+    return this.#payload;
+  }
+
+  #plainFrame(): Uint8Array {
+    this.#plain ??= encodeFrame(FrameOpcode.TEXT, this.#bytes());
+    return this.#plain;
+  }
+}
+
 /** Pushes stored messages to WebSocket sessions in id order; see the file comment. */
 export class LiveFeed {
   readonly #store: ChatStorage;
@@ -58,6 +119,8 @@ export class LiveFeed {
   #target = 0;
   #reading = false;
   #closed = false;
+  /** A compressor per server window size (no context takeover: they keep nothing between uses). */
+  readonly #compressors = new Map<number, PerMessageDeflate>();
 
   constructor(store: ChatStorage, options: LiveFeedOptions) {
     this.#store = store;
@@ -143,7 +206,7 @@ export class LiveFeed {
   }
 
   #push(message: ChatMessage): void {
-    let frame: string | undefined;
+    let frames: MessageFrames | undefined;
     for (const subscriber of this.#live) {
       if (message.id <= subscriber.lastSentId) continue; // the catch-up sent it already
       const { session } = subscriber;
@@ -153,8 +216,10 @@ export class LiveFeed {
         void this.#catchUp(subscriber);
         continue;
       }
-      frame ??= frameOf(message);
-      session.send(frame);
+      frames ??= new MessageFrames(frameOf(message), this.#compressors);
+      const frame = frames.for(session);
+      if (frame) session.sendFrame(frame);
+      else session.send(frames.text);
       subscriber.lastSentId = message.id;
     }
   }
