@@ -162,6 +162,11 @@ test("the session's own sends write what the room holds first: order holds", asy
     FrameOpcode.PING,
   ]);
   expect(connection.texts()).toEqual(["from the room", "direct", "room again", "p"]);
+  // drained() waits for what the room holds too: it is written first.
+  room.publish("held");
+  await session.drained();
+  expect(connection.texts().at(-1)).toBe("held");
+  expect(session.queuedBytes).toBe(0);
 });
 
 test("close writes what is held before the close frame; a closed session leaves the room", async () => {
