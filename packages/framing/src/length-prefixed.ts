@@ -104,19 +104,20 @@ const EMPTY = new Uint8Array(0);
  * - `feed(chunk)`, then `next()` for one frame at a time, then `detach()` before the chunk may
  *   be reused: frames not taken stay undecoded, so a consumer that must pause (a commit pending)
  *   keeps the rest of the chunk as one copy instead of one copy per frame.
- * Frames inside one chunk are views of it (or copies, with `copy`); input that spans chunks is
- * gathered in one buffer that grows by doubling, so every byte is copied a bounded number of
- * times whatever the chunk sizes (never quadratic).
+ * Input is kept as the chunks it came in (no buffer to grow or move): a frame inside one chunk is
+ * a view of it (or one copy, with `copy`), and only a frame that spans chunks is gathered, once,
+ * when it is whole. So every byte is copied at most twice whatever the chunking.
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
   readonly prefixBytes: PrefixBytes;
   readonly #copy: boolean;
-  /** Undecoded input is #in[#start, #end). */
-  #in: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
-  /** #in is the caller's chunk (fed, not detached yet): never written to, copied before keeping. */
+  /** Undecoded input: #segments[#head] from #offset, then the later segments whole. */
+  #segments: Uint8Array[] = [];
+  #head = 0;
+  #offset = 0;
+  #buffered = 0;
+  /** The last segment is the caller's chunk (fed, not detached yet): copied before it is kept. */
   #borrowed = false;
   /** A limit error met after some frames of a chunk: thrown by the next push or finish. */
   #failure: FramingError | undefined;
@@ -136,7 +137,7 @@ export class FrameDecoder {
 
   /** Bytes received and not yet returned as frames (an incomplete frame, and frames not taken). */
   get bufferedBytes(): number {
-    return this.#end - this.#start;
+    return this.#buffered;
   }
 
   /** The limit error waiting to be thrown, if any (frames before it were already returned). */
@@ -154,11 +155,20 @@ export class FrameDecoder {
     const frames: Uint8Array[] = [];
     this.feed(chunk);
     try {
-      for (let frame = this.next(); frame !== undefined; frame = this.next()) {
-        frames.push(this.#copy && frame.length > 0 ? frame.slice() : frame);
+      if (this.#buffered > chunk.length) {
+        // A frame started in an earlier chunk: complete it across segments.
+        const first = this.#take(this.#copy);
+        if (first !== undefined) frames.push(first);
+      }
+      if (this.#segments.length - this.#head === 1) this.#takeAllInHead(frames);
+      for (
+        let frame = this.#take(this.#copy);
+        frame !== undefined;
+        frame = this.#take(this.#copy)
+      ) {
+        frames.push(frame);
       }
     } catch (error) {
-      this.#failure = error as FramingError;
       if (frames.length === 0) throw error;
     }
     this.detach();
@@ -166,32 +176,22 @@ export class FrameDecoder {
   }
 
   /**
-   * Adds a chunk to the undecoded input. The decoder may refer to the chunk itself until
-   * `detach()`, so call that before the chunk's memory is reused.
+   * Adds a chunk to the undecoded input. The decoder refers to the chunk itself until `detach()`
+   * (or the next `feed`), so call that before the chunk's memory is reused.
    */
   feed(chunk: Uint8Array): void {
     if (this.#failure) throw this.#failure;
     if (chunk.length === 0) return;
-    if (this.#start === this.#end) {
-      this.#in = chunk;
-      this.#start = 0;
-      this.#end = chunk.length;
-      this.#borrowed = true;
-      return;
+    if (this.#buffered === 0) {
+      this.#segments = [chunk];
+      this.#head = 0;
+      this.#offset = 0;
+    } else {
+      if (this.#borrowed) this.detach();
+      this.#segments.push(chunk);
     }
-    const held = this.#end - this.#start;
-    if (!this.#borrowed && this.#in.length - this.#end >= chunk.length) {
-      this.#in.set(chunk, this.#end); // behind every frame handed out: none is overwritten
-      this.#end += chunk.length;
-      return;
-    }
-    const next = new Uint8Array(Math.max(2 * (held + chunk.length), 4096));
-    next.set(this.#in.subarray(this.#start, this.#end));
-    next.set(chunk, held);
-    this.#in = next;
-    this.#start = 0;
-    this.#end = held + chunk.length;
-    this.#borrowed = false;
+    this.#buffered += chunk.length;
+    this.#borrowed = true;
   }
 
   /**
@@ -199,14 +199,86 @@ export class FrameDecoder {
    * holds no whole frame. Throws FRAME_TOO_LARGE as soon as a length prefix is over the limit.
    */
   next(): Uint8Array | undefined {
-    const buf = this.#in;
-    const at = this.#start;
+    return this.#take(false);
+  }
+
+  /** Stops referring to the last chunk fed: what is left of it is copied, once. */
+  detach(): void {
+    if (this.#buffered === 0) {
+      this.#drop(); // an idle peer holds no buffer
+      return;
+    }
+    if (this.#borrowed) {
+      const last = this.#segments.length - 1;
+      const from = last === this.#head ? this.#offset : 0;
+      this.#segments[last] = (this.#segments[last] as Uint8Array).slice(from);
+      if (last === this.#head) this.#offset = 0;
+      this.#borrowed = false;
+    }
+    if (this.#head > 0) {
+      this.#segments = this.#segments.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Call at end of stream: throws TRUNCATED_FRAME if a partial frame is buffered. */
+  finish(): void {
+    if (this.#failure) throw this.#failure;
+    const have = this.#buffered;
+    if (have === 0) return;
+    const want = this.prefixBytes + (have >= this.prefixBytes ? this.#readSize() : 0);
+    this.#drop();
+    throw new FramingError(
+      "TRUNCATED_FRAME",
+      `stream ended inside a frame (${have} of ${want} bytes)`,
+      have,
+      want,
+    );
+  }
+
+  /** push()'s fast path: every whole frame of the only segment, with the offset in a local. */
+  #takeAllInHead(frames: Uint8Array[]): void {
+    const segment = this.#segments[this.#head] as Uint8Array;
+    const end = segment.length;
     const prefix = this.prefixBytes;
-    if (this.#end - at < prefix) return undefined;
+    const copy = this.#copy;
+    let at = this.#offset;
+    while (end - at >= prefix) {
+      const size =
+        prefix === 4
+          ? ((segment[at]! << 24) |
+              (segment[at + 1]! << 16) |
+              (segment[at + 2]! << 8) |
+              segment[at + 3]!) >>>
+            0
+          : (segment[at]! << 8) | segment[at + 1]!;
+      if (size > this.maxFrameBytes || end - at - prefix < size) break; // #take decides
+      const from = at + prefix;
+      at = from + size;
+      frames.push(size === 0 ? EMPTY : copy ? segment.slice(from, at) : segment.subarray(from, at));
+    }
+    this.#buffered -= at - this.#offset;
+    this.#offset = at;
+    if (at === end) this.#advance();
+  }
+
+  /** The next whole frame (a view, or a copy when `copy`), or undefined. */
+  #take(copy: boolean): Uint8Array | undefined {
+    const prefix = this.prefixBytes;
+    if (this.#buffered < prefix) return undefined;
+    const segment = this.#segments[this.#head] as Uint8Array;
+    const at = this.#offset;
+    const available = segment.length - at;
     const size =
-      prefix === 4
-        ? ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0
-        : (buf[at]! << 8) | buf[at + 1]!;
+      available < prefix
+        ? this.#readSize()
+        : prefix === 4
+          ? ((segment[at]! << 24) |
+              (segment[at + 1]! << 16) |
+              (segment[at + 2]! << 8) |
+              segment[at + 3]!) >>>
+            0
+          : (segment[at]! << 8) | segment[at + 1]!;
     if (size > this.maxFrameBytes) {
       this.#drop();
       this.#failure = new FramingError(
@@ -217,47 +289,77 @@ export class FrameDecoder {
       );
       throw this.#failure;
     }
-    const from = at + prefix;
-    if (this.#end - from < size) return undefined;
-    this.#start = from + size;
-    return size === 0 ? EMPTY : buf.subarray(from, from + size);
+    const total = prefix + size;
+    if (this.#buffered < total) return undefined;
+    this.#buffered -= total;
+    if (available >= total) {
+      // The common case: the frame lies inside one segment.
+      const from = at + prefix;
+      this.#offset = from + size;
+      if (this.#offset === segment.length) this.#advance();
+      if (size === 0) return EMPTY;
+      return copy ? segment.slice(from, from + size) : segment.subarray(from, from + size);
+    }
+    return this.#gather(size);
   }
 
-  /** Stops referring to the last chunk fed: what is left of it is copied, once. */
-  detach(): void {
-    if (this.#start === this.#end) {
-      this.#drop(); // an idle peer holds no buffer
-    } else if (this.#borrowed) {
-      this.#in = this.#in.slice(this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
-      this.#borrowed = false;
+  /** A frame that spans segments, gathered once (apart from #take, which stays small to inline). */
+  #gather(size: number): Uint8Array {
+    this.#skip(this.prefixBytes);
+    const frame = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const piece = this.#segments[this.#head] as Uint8Array;
+      const n = Math.min(piece.length - this.#offset, size - filled);
+      frame.set(piece.subarray(this.#offset, this.#offset + n), filled);
+      filled += n;
+      this.#offset += n;
+      if (this.#offset === piece.length) this.#advance();
+    }
+    return frame;
+  }
+
+  /** The length prefix at the read position, read across segments (prefixBytes are buffered). */
+  #readSize(): number {
+    let size = 0;
+    let index = this.#head;
+    let at = this.#offset;
+    for (let i = 0; i < this.prefixBytes; i++) {
+      let segment = this.#segments[index] as Uint8Array;
+      while (at >= segment.length) {
+        index++;
+        at = 0;
+        segment = this.#segments[index] as Uint8Array;
+      }
+      size = size * 256 + segment[at++]!;
+    }
+    return size;
+  }
+
+  /** Moves the read position `n` bytes on, across segments. */
+  #skip(n: number): void {
+    while (n > 0) {
+      const segment = this.#segments[this.#head] as Uint8Array;
+      const step = Math.min(segment.length - this.#offset, n);
+      this.#offset += step;
+      n -= step;
+      if (this.#offset === segment.length) this.#advance();
     }
   }
 
-  /** Call at end of stream: throws TRUNCATED_FRAME if a partial frame is buffered. */
-  finish(): void {
-    if (this.#failure) throw this.#failure;
-    const have = this.#end - this.#start;
-    if (have === 0) return;
-    let want = this.prefixBytes;
-    if (have >= this.prefixBytes) {
-      let size = 0;
-      for (let i = 0; i < this.prefixBytes; i++) size = size * 256 + this.#in[this.#start + i]!;
-      want += size;
-    }
-    this.#drop();
-    throw new FramingError(
-      "TRUNCATED_FRAME",
-      `stream ended inside a frame (${have} of ${want} bytes)`,
-      have,
-      want,
-    );
+  /** The head segment is all read: on to the next. */
+  #advance(): void {
+    this.#segments[this.#head] = EMPTY;
+    this.#head++;
+    this.#offset = 0;
+    if (this.#head === this.#segments.length) this.#drop();
   }
 
   #drop(): void {
-    this.#in = EMPTY;
-    this.#start = this.#end = 0;
+    this.#segments = [];
+    this.#head = 0;
+    this.#offset = 0;
+    this.#buffered = 0;
     this.#borrowed = false;
   }
 }
