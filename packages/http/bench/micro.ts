@@ -72,16 +72,9 @@ function fakeSocket() {
     remoteAddress: "127.0.0.1",
     remotePort: 40000,
     write(bytes: Uint8Array) {
-      // count responses by their status lines
-      for (let i = bytes.indexOf(72); i >= 0; i = bytes.indexOf(72, i + 1)) {
-        if (
-          bytes[i + 1] === 84 &&
-          bytes[i + 2] === 84 &&
-          bytes[i + 3] === 80 &&
-          bytes[i + 4] === 47
-        )
-          responses++;
-      }
+      // Count responses by the status line each write starts with (the server writes a small
+      // response, head and body, at once); scanning every byte was a tenth of the total.
+      if (bytes[0] === 72 && bytes[1] === 84 && bytes[2] === 84 && bytes[3] === 80) responses++;
       return bytes.length;
     },
     end() {},

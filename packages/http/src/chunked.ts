@@ -18,12 +18,12 @@ export interface ChunkedLimits {
 
 /**
  * Turns a chunked body into its data bytes. `push` consumes from `buf` starting at `pos`, hands
- * data views to `onData` (valid only during the call) and returns the position after the last
+ * copies of the data to `onData` and returns the position after the last
  * byte it consumed; `done` turns true after the last-chunk and trailer section.
  */
 export class ChunkedDecoder {
   #phase: Phase = "size";
-  #line: Buffer | null = null; // unfinished size or trailer line carried over from an earlier chunk
+  #line: Uint8Array | null = null; // unfinished size or trailer line carried over from an earlier chunk
   #remaining = 0; // data bytes left in the current chunk
   #bodyBytes = 0;
   #trailerBytes = 0;
@@ -35,7 +35,7 @@ export class ChunkedDecoder {
     return this.#phase === "done";
   }
 
-  push(buf: Buffer, start: number, onData: (data: Uint8Array) => void): number {
+  push(buf: Uint8Array, start: number, onData: (data: Uint8Array) => void): number {
     let pos = start;
     while (pos < buf.length && this.#phase !== "done") {
       switch (this.#phase) {
@@ -50,7 +50,7 @@ export class ChunkedDecoder {
         }
         case "data": {
           const n = Math.min(this.#remaining, buf.length - pos);
-          onData(buf.subarray(pos, pos + n));
+          onData(buf.slice(pos, pos + n));
           pos += n;
           this.#remaining -= n;
           if (this.#remaining === 0) this.#phase = "data-cr";
@@ -72,7 +72,7 @@ export class ChunkedDecoder {
   }
 
   /** One CRLF-terminated line (without the CRLF), or undefined if `buf` ends first. */
-  #takeLine(buf: Buffer, pos: number): { text: string; next: number } | undefined {
+  #takeLine(buf: Uint8Array, pos: number): { text: string; next: number } | undefined {
     const max = this.#phase === "size" ? MAX_CHUNK_LINE_BYTES : this.limits.maxHeaderBytes;
     const lf = buf.indexOf(LF, pos);
     const carried = this.#line?.length ?? 0;
@@ -86,15 +86,16 @@ export class ChunkedDecoder {
       throw new HttpError("BAD_CHUNK", "chunk size line too long");
     }
     if (lf < 0) {
-      const rest = buf.subarray(pos);
-      this.#line = this.#line ? Buffer.concat([this.#line, rest]) : Buffer.from(rest);
+      // slice, not subarray: a view of a fresh socket Uint8Array makes JSC allocate its ArrayBuffer.
+      const rest = buf.slice(pos);
+      this.#line = this.#line ? concat(this.#line, rest) : rest;
       return undefined;
     }
     let line = buf;
     let from = pos;
     let to = lf;
     if (this.#line) {
-      line = Buffer.concat([this.#line, buf.subarray(pos, lf)]);
+      line = concat(this.#line, buf.slice(pos, lf));
       this.#line = null;
       from = 0;
       to = line.length;
@@ -138,4 +139,11 @@ export class ChunkedDecoder {
       throw new HttpError("TOO_MANY_HEADERS", "too many trailer fields", 431);
     }
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
 }

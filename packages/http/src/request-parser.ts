@@ -2,7 +2,7 @@
 import { ChunkedDecoder } from "./chunked.ts";
 import { HTTP_DEFAULTS } from "./defaults.ts";
 import { HttpError } from "./errors.ts";
-import { asBuffer, latin1 } from "./text.ts";
+import { latin1 } from "./text.ts";
 
 /** Where the parser is in the current request (`done` after a thrown HttpError). */
 export type ParserPhase = "start-line" | "headers" | "body" | "done";
@@ -42,7 +42,10 @@ export interface RequestHead {
 export interface ParserHandlers {
   /** A request's head is complete (its body, if any, follows in `onBody` calls). */
   onHead(head: RequestHead): void;
-  /** A view into the pushed chunk, valid only during the call: copy what you keep. */
+  /**
+   * Body bytes, a copy the handler may keep. (A view would be no cheaper: a subarray of a fresh
+   * socket Uint8Array makes JSC allocate its ArrayBuffer first.)
+   */
   onBody(data: Uint8Array): void;
   /** The body (possibly empty) of the last head is complete. */
   onEnd(): void;
@@ -489,7 +492,7 @@ export class RequestParser {
 
   #pushLength(buf: Uint8Array, pos: number): number {
     const n = Math.min(this.#remaining, buf.length - pos);
-    this.handlers.onBody(buf.subarray(pos, pos + n));
+    this.handlers.onBody(buf.slice(pos, pos + n));
     this.#remaining -= n;
     if (this.#remaining === 0) this.#bodyEnd();
     return pos + n;
@@ -497,7 +500,7 @@ export class RequestParser {
 
   #pushChunked(buf: Uint8Array, pos: number): number {
     const decoder = this.#chunked as ChunkedDecoder;
-    const next = decoder.push(asBuffer(buf), pos, (data) => this.handlers.onBody(data));
+    const next = decoder.push(buf, pos, (data) => this.handlers.onBody(data));
     if (decoder.done) {
       this.#chunked = null;
       this.#bodyEnd();

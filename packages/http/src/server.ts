@@ -202,11 +202,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           },
           onBody(data) {
             const exchange = conn.parsing as Exchange;
-            const copy = data.slice(); // data is a view of the socket's chunk
-            exchange.bodyBytes += copy.length;
-            if (exchange.controller) exchange.controller.enqueue(copy);
-            else if (exchange.chunks === NO_CHUNKS) exchange.chunks = [copy];
-            else exchange.chunks.push(copy);
+            exchange.bodyBytes += data.length; // data is the parser's copy: ours to keep
+            if (exchange.controller) exchange.controller.enqueue(data);
+            else if (exchange.chunks === NO_CHUNKS) exchange.chunks = [data];
+            else exchange.chunks.push(data);
           },
           onEnd() {
             const exchange = conn.parsing as Exchange;
