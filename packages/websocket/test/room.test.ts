@@ -196,6 +196,31 @@ test("close writes what is held before the close frame; a closed session leaves 
   expect(room.delete(b.session)).toBe(false);
 });
 
+test("a session in two rooms gets both rooms' messages in publishing order", async () => {
+  const { state, nowMs } = clock();
+  const lobby = new WebSocketRoom({ coalesceMs: 12, nowMs });
+  const news = new WebSocketRoom({ coalesceMs: 12, nowMs });
+  const both = peer();
+  const others = Array.from({ length: 5 }, peer);
+  lobby.add(both.session);
+  news.add(both.session);
+  for (const p of others) lobby.add(p.session);
+  const sent: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    const room = i % 3 === 0 ? news : lobby;
+    const text = `${room === news ? "news" : "lobby"} ${i}`;
+    room.publish(text);
+    sent.push(text);
+    await turn();
+    state.now += 3;
+  }
+  lobby.flush();
+  news.flush();
+  expect(both.connection.texts()).toEqual(sent);
+  for (const p of others)
+    expect(p.connection.texts()).toEqual(sent.filter((t) => t.startsWith("lobby")));
+});
+
 test("nothing is held longer than coalesceMs when publishing stops", async () => {
   const room = new WebSocketRoom({ coalesceMs: 20 });
   const peers = Array.from({ length: 6 }, peer);
