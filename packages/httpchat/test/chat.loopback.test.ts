@@ -145,3 +145,59 @@ test("HEAD / has the page's Content-Length and no body", async () => {
   expect(head.headers.get("content-length")).toBe(String(size));
   expect(await head.text()).toBe("");
 });
+
+test("a POST resent with the same Idempotency-Key is stored once and answered with the first id", async () => {
+  const send = (key: string, text: string) =>
+    fetch(`${base}/chat`, {
+      method: "POST",
+      headers: { "idempotency-key": key },
+      body: JSON.stringify({ text, name: "ann" }),
+    });
+  const first = await send('"k-1"', "only once"); // the draft's quoted form
+  expect(first.status).toBe(201);
+  expect(await first.json()).toEqual({ id: 1 });
+  const again = await send("k-1", "only once"); // the bare token is the same key
+  expect(again.status).toBe(201);
+  expect(await again.json()).toEqual({ id: 1 });
+  expect(await (await send("k-2", "another")).json()).toEqual({ id: 2 });
+  // A key in the body works the same; it must agree with the header when both are sent.
+  expect(await (await post(JSON.stringify({ text: "only once", key: "k-1" }))).json()).toEqual({
+    id: 1,
+  });
+  const clash = await fetch(`${base}/chat`, {
+    method: "POST",
+    headers: { "idempotency-key": "k-3" },
+    body: JSON.stringify({ text: "x", key: "k-4" }),
+  });
+  expect(clash.status).toBe(400);
+  expect(((await clash.json()) as { error: string }).error).toContain("differ");
+  for (const bad of ["", "x".repeat(65), "a b", "k/1", '"unterminated']) {
+    const res = await fetch(`${base}/chat`, {
+      method: "POST",
+      headers: { "idempotency-key": bad },
+      body: '{"text":"x"}',
+    });
+    expect(res.status).toBe(400);
+  }
+  const refused = await post(JSON.stringify({ text: "x", key: 5 }));
+  expect(refused.status).toBe(400);
+  const messages = (await (await fetch(`${base}/messages?since=0`)).json()) as ChatMessage[];
+  expect(messages.map((m) => [m.id, m.text])).toEqual([
+    [1, "only once"],
+    [2, "another"],
+  ]);
+});
+
+test("an idempotency key survives a restart: a post resent to the restarted server is not stored again", async () => {
+  const send = () =>
+    fetch(`${base}/chat`, {
+      method: "POST",
+      headers: { "idempotency-key": "before-restart" },
+      body: '{"text":"sent before the restart"}',
+    });
+  expect(await (await send()).json()).toEqual({ id: 1 });
+  await chat?.stop();
+  await start();
+  expect(await (await send()).json()).toEqual({ id: 1 });
+  expect(((await (await fetch(`${base}/messages?since=0`)).json()) as unknown[]).length).toBe(1);
+});

@@ -320,6 +320,35 @@ it("an instance cannot start while PostgreSQL is unreachable, and --redis needs 
   await expect(noDb).rejects.toMatchObject({ code: "BAD_OPTIONS" });
 }, 30_000);
 
+it("an idempotency key holds across instances and inside one group commit: each post stored once", async () => {
+  const [a, b] = await pair();
+  const send = (s: WebChatServer, key: string, text: string) =>
+    fetch(`${base(s)}/chat`, {
+      method: "POST",
+      headers: { "idempotency-key": key },
+      body: JSON.stringify({ text, name: "t" }),
+      signal: AbortSignal.timeout(10_000),
+    }).then(async (res) => {
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: number }).id;
+    });
+  const first = await send(a, "resend-1", "hello");
+  // The answer was lost; the page resends through another instance.
+  expect(await send(b, "resend-1", "hello")).toBe(first);
+  // Twenty copies of one key at once, on both instances: one group commit may hold several.
+  const ids = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => send(i % 2 ? a : b, "burst-key", "burst")),
+  );
+  expect(new Set(ids).size).toBe(1);
+  const other = await send(a, "resend-2", "second");
+  const listed = (await (await fetch(`${base(b)}/messages?since=0`)).json()) as ChatMessage[];
+  expect(listed.map((m) => [m.id, m.text])).toEqual([
+    [first, "hello"],
+    [ids[0] as number, "burst"],
+    [other, "second"],
+  ]);
+});
+
 it("a burst of concurrent POSTs is committed in batches (group commit)", async () => {
   // 200 fetches at once open 200 connections from one address: past the default per-address cap.
   const [a] = await pair({ maxConnectionsPerAddress: 0 });

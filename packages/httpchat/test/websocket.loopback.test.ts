@@ -152,6 +152,29 @@ test.each([
   expect(frames).toContainEqual({ posted: 1 });
 });
 
+test("a post resent over a new socket with the same key is acknowledged with the first id and pushed once", async () => {
+  const { http, ws } = await start();
+  const reader = await open(ws);
+  const first = await open(ws);
+  first.send(JSON.stringify({ text: "resent after a drop", key: "page-key-1" }));
+  const frames = [await nextJson(first), await nextJson(first)];
+  expect(frames).toContainEqual({ posted: 1 });
+  first.connection.destroy(); // the page's connection drops; it cannot know the post was stored
+  const second = await open(`${ws}?since=1`);
+  second.send(JSON.stringify({ text: "resent after a drop", key: "page-key-1" }));
+  expect(await nextJson(second)).toEqual({ posted: 1 });
+  second.send(JSON.stringify({ text: "new", key: "page-key-2" }));
+  const next = [await nextJson(second), await nextJson(second)];
+  expect(next).toContainEqual({ posted: 2 });
+  // The reader got each message once: 1, then 2, nothing between.
+  expect(await nextJson(reader)).toMatchObject({ id: 1, text: "resent after a drop" });
+  expect(await nextJson(reader)).toMatchObject({ id: 2, text: "new" });
+  const listed = (await (await fetch(`${http}/messages?since=0`)).json()) as ChatMessage[];
+  expect(listed.map((m) => m.id)).toEqual([1, 2]);
+  second.send(JSON.stringify({ text: "x", key: "not a key" }));
+  expect(await nextJson(second)).toMatchObject({ code: "BAD_REQUEST" });
+});
+
 test("a binary frame is refused with an error frame, not stored", async () => {
   const { ws } = await start();
   const socket = await open(ws);

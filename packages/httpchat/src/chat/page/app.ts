@@ -31,7 +31,22 @@ const statusLine = document.getElementById("status") as HTMLElement;
 const composer = document.getElementById("composer") as HTMLFormElement;
 
 let lastId = 0;
-const outbox: { name: string; text: string }[] = [];
+/**
+ * A post waiting to be sent, with its idempotency key: resent after a connection dropped before
+ * its answer came, it is stored once (the server answers the first id).
+ */
+interface OutgoingPost {
+  name: string;
+  text: string;
+  key: string;
+}
+const outbox: OutgoingPost[] = [];
+
+/** 128 random bits in hex (getRandomValues works on plain http too, unlike randomUUID). */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 /** The open WebSocket, when the page is live. */
 let socket: WebSocket | undefined;
 /** outbox[0] was sent over the socket and waits for its {"posted"} or {"error"} frame. */
@@ -228,12 +243,12 @@ async function postOutbox(): Promise<void> {
   httpSending = true;
   let backoffMs = MIN_BACKOFF_MS;
   while (outbox.length > 0 && !socket) {
-    const next = outbox[0] as { name: string; text: string };
+    const next = outbox[0] as OutgoingPost;
     try {
       const response = await fetch("/chat", {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(next),
+        headers: { "content-type": "application/json", "idempotency-key": next.key },
+        body: JSON.stringify({ name: next.name, text: next.text }),
       });
       if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
       if (!response.ok) {
@@ -262,7 +277,7 @@ textField.addEventListener("keydown", (event) => {
   const text = textField.value;
   if (text.trim() === "") return;
   textField.value = "";
-  outbox.push({ name: nameField.value, text });
+  outbox.push({ name: nameField.value, text, key: newKey() });
   flushOutbox();
 });
 

@@ -14,7 +14,13 @@ import { WebChatError } from "../errors.ts";
 import type { ChatMessage, ChatStorage } from "../store/types.ts";
 import { crossOriginRefusal } from "./cross-origin.ts";
 import { LiveFeed } from "./live-feed.ts";
-import { isRefusal, MAX_NAME_CHARS, MAX_TEXT_CHARS, validatePost } from "./post-input.ts";
+import {
+  headerKey,
+  isRefusal,
+  MAX_NAME_CHARS,
+  MAX_TEXT_CHARS,
+  validatePost,
+} from "./post-input.ts";
 import { withSecurityHeaders } from "./security-headers.ts";
 import { readUtf8Body } from "./text-rules.ts";
 
@@ -195,19 +201,22 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
     return new Response(asset.body, { headers });
   }
 
-  /** What POST /chat answers for a body, and what /ws answers for a text frame. */
-  async function storePost(body: string): Promise<PostOutcome> {
+  /**
+   * What POST /chat answers for a body, and what /ws answers for a text frame. A post whose key
+   * is stored already gets the same answer as the first time (the id stored then).
+   */
+  async function storePost(body: string, key?: string): Promise<PostOutcome> {
     let input: unknown;
     try {
       input = JSON.parse(body);
     } catch {
       return { status: 400, body: { error: "body is not valid JSON" } };
     }
-    const post = validatePost(input);
+    const post = validatePost(input, key);
     if (isRefusal(post)) return { status: 400, body: post };
     let message: ChatMessage;
     try {
-      message = await store.add(post.name, post.text);
+      message = await store.add(post.name, post.text, post.key);
     } catch (error) {
       if (error instanceof WebChatError) {
         const body = { error: error.message, code: error.code };
@@ -221,9 +230,11 @@ export function createChatApp(store: ChatStorage, options: ChatAppOptions = {}):
   }
 
   async function postChat(request: Request): Promise<Response> {
+    const key = headerKey(request.headers.get("idempotency-key"));
+    if (typeof key === "object") return json(400, key);
     const body = await readUtf8Body(request);
     if (typeof body !== "string") return json(400, body);
-    const outcome = await storePost(body);
+    const outcome = await storePost(body, key);
     return json(outcome.status, outcome.body, outcome.headers);
   }
 

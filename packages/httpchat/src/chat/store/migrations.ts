@@ -12,6 +12,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // AUTOINCREMENT: an id is never reused, even if the newest rows were ever deleted.
     sql: "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, text TEXT NOT NULL, time TEXT NOT NULL)",
   },
+  {
+    version: 2,
+    description: "client keys: a post resent after a lost answer is stored once",
+    sql: "ALTER TABLE messages ADD COLUMN client_key TEXT; CREATE UNIQUE INDEX messages_client_key ON messages (client_key) WHERE client_key IS NOT NULL",
+  },
 ];
 
 /** The web chat's schema on PostgreSQL. */
@@ -21,6 +26,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     description: "messages",
     // An identity column draws ids from one sequence: unique and increasing across instances.
     sql: "CREATE TABLE messages (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT NOT NULL, text TEXT NOT NULL, time TIMESTAMPTZ NOT NULL)",
+  },
+  {
+    version: 2,
+    description: "client keys: a post resent after a lost answer is stored once",
+    sql: "ALTER TABLE messages ADD COLUMN client_key TEXT; CREATE UNIQUE INDEX messages_client_key ON messages (client_key) WHERE client_key IS NOT NULL",
   },
 ];
 

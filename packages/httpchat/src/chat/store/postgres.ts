@@ -49,6 +49,7 @@ interface Draft {
   name: string;
   text: string;
   time: string;
+  key: string | null;
 }
 
 function unavailable(error: unknown): WebChatError {
@@ -108,8 +109,8 @@ export class PostgresMessageStore implements ChatStorage {
     return new PostgresMessageStore(sql, redactUrl(options.url));
   }
 
-  add(name: string, text: string): Promise<ChatMessage> {
-    return this.#commits.add({ name, text, time: new Date().toISOString() });
+  add(name: string, text: string, key?: string): Promise<ChatMessage> {
+    return this.#commits.add({ name, text, time: new Date().toISOString(), key: key ?? null });
   }
 
   since(since: number, limit: number): Promise<ChatMessage[]> {
@@ -147,22 +148,60 @@ export class PostgresMessageStore implements ChatStorage {
     }
   }
 
-  /** Inserts the batch in order under the write lock; returns the stored messages in batch order. */
+  /**
+   * Inserts the batch in order under the write lock; returns the stored messages in batch order.
+   * A draft whose key is stored already (or appears earlier in the batch) is not inserted: it
+   * gets the message stored under that key. Under the lock no other instance can store that key
+   * between the look-up and the insert.
+   */
   async #insertBatch(tx: SQL, batch: Draft[]): Promise<ChatMessage[]> {
     await tx`SELECT pg_advisory_xact_lock(${PG_LOCK_WRITE})`;
-    const out: ChatMessage[] = [];
+    const byKey = await this.#storedKeys(tx, batch);
+    const fresh: Draft[] = [];
+    for (const draft of batch) {
+      if (draft.key === null || !byKey.has(draft.key)) fresh.push(draft);
+      if (draft.key !== null) byKey.set(draft.key, byKey.get(draft.key) ?? draft);
+    }
+    const stored = new Map<Draft, ChatMessage>();
     const step = POSTGRES_STORE_DEFAULTS.rowsPerInsert;
-    for (let i = 0; i < batch.length; i += step) {
-      const chunk = batch.slice(i, i + step);
-      const rows = chunk.map((p) => ({ name: p.name, text: p.text, time: p.time }));
+    for (let i = 0; i < fresh.length; i += step) {
+      const chunk = fresh.slice(i, i + step);
+      const rows = chunk.map((p) => ({
+        name: p.name,
+        text: p.text,
+        time: p.time,
+        client_key: p.key,
+      }));
       const ids = (await tx`INSERT INTO messages ${tx(rows)} RETURNING id`.values()) as [string][];
       // Identity values are drawn in VALUES order: sorted ids pair with the rows in order.
       const sorted = ids.map((r) => Number(r[0])).sort((a, b) => a - b);
       for (let k = 0; k < chunk.length; k++) {
         const p = chunk[k] as Draft;
-        out.push({ id: sorted[k] as number, name: p.name, text: p.text, time: p.time });
+        stored.set(p, { id: sorted[k] as number, name: p.name, text: p.text, time: p.time });
       }
     }
-    return out;
+    return batch.map((draft) => {
+      const own = stored.get(draft);
+      if (own) return own;
+      const first = byKey.get(draft.key as string) as ChatMessage | Draft;
+      return "id" in first ? first : (stored.get(first) as ChatMessage);
+    });
+  }
+
+  /** The messages already stored under the batch's keys, by key. */
+  async #storedKeys(tx: SQL, batch: Draft[]): Promise<Map<string, ChatMessage | Draft>> {
+    const keys = batch.flatMap((draft) => (draft.key === null ? [] : [draft.key]));
+    const found = new Map<string, ChatMessage | Draft>();
+    if (keys.length === 0) return found;
+    const rows =
+      (await tx`SELECT id, name, text, time, client_key FROM messages WHERE client_key IN ${tx(keys)}`.values()) as [
+        string,
+        string,
+        string,
+        Date,
+        string,
+      ][];
+    for (const row of rows) found.set(row[4], toMessage([row[0], row[1], row[2], row[3]]));
+    return found;
   }
 }

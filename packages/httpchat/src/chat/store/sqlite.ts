@@ -15,6 +15,7 @@ export class MessageStore implements ChatStorage {
   readonly location: string;
   readonly #db: Database;
   readonly #insert;
+  readonly #byKey;
   readonly #since;
   readonly #latest;
   #closed = false;
@@ -28,8 +29,14 @@ export class MessageStore implements ChatStorage {
     this.#db.run("PRAGMA synchronous = NORMAL");
     this.#db.run("PRAGMA busy_timeout = 5000");
     migrateSqlite(this.#db, SQLITE_MIGRATIONS);
-    this.#insert = this.#db.prepare<ChatMessage, { name: string; text: string; time: string }>(
-      "INSERT INTO messages (name, text, time) VALUES ($name, $text, $time) RETURNING id, name, text, time",
+    this.#insert = this.#db.prepare<
+      ChatMessage,
+      { name: string; text: string; time: string; key: string | null }
+    >(
+      "INSERT INTO messages (name, text, time, client_key) VALUES ($name, $text, $time, $key) RETURNING id, name, text, time",
+    );
+    this.#byKey = this.#db.prepare<ChatMessage, { key: string }>(
+      "SELECT id, name, text, time FROM messages WHERE client_key = $key",
     );
     this.#since = this.#db.prepare<ChatMessage, { since: number; limit: number }>(
       "SELECT id, name, text, time FROM messages WHERE id > $since ORDER BY id LIMIT $limit",
@@ -39,14 +46,29 @@ export class MessageStore implements ChatStorage {
     );
   }
 
-  /** Synchronous insert (the file is local: committed when this returns). */
-  addSync(name: string, text: string): ChatMessage {
+  /**
+   * Synchronous insert (the file is local: committed when this returns). With a `key` already
+   * stored, the message stored under it; the unique index settles a race with another process.
+   */
+  addSync(name: string, text: string, key?: string): ChatMessage {
     this.#check();
-    return this.#insert.get({ name, text, time: new Date().toISOString() }) as ChatMessage;
+    if (key !== undefined) {
+      const earlier = this.#byKey.get({ key });
+      if (earlier) return earlier;
+    }
+    const time = new Date().toISOString();
+    try {
+      return this.#insert.get({ name, text, time, key: key ?? null }) as ChatMessage;
+    } catch (error) {
+      // Another process on the same file stored the key between the look-up and the insert.
+      const stored = key === undefined ? null : this.#byKey.get({ key });
+      if (stored) return stored;
+      throw error;
+    }
   }
 
-  async add(name: string, text: string): Promise<ChatMessage> {
-    return this.addSync(name, text);
+  async add(name: string, text: string, key?: string): Promise<ChatMessage> {
+    return this.addSync(name, text, key);
   }
 
   sinceSync(since: number, limit: number): ChatMessage[] {

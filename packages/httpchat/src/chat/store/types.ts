@@ -20,8 +20,11 @@ export interface ChatStorage {
   readonly location: string;
   /** True when other processes may write to the same store (reads must be re-checked). */
   readonly shared: boolean;
-  /** Resolves once the message is committed (durable), with its id. */
-  add(name: string, text: string): Promise<ChatMessage>;
+  /**
+   * Resolves once the message is committed (durable), with its id. With a `key` (the client's
+   * idempotency key) already stored, nothing is stored again: it resolves with that message.
+   */
+  add(name: string, text: string, key?: string): Promise<ChatMessage>;
   /** Messages with id > `since`, oldest first, at most `limit`. */
   since(since: number, limit: number): Promise<ChatMessage[]>;
   /** Highest id stored, 0 when empty. */
