@@ -31,6 +31,8 @@ ${serverFlagsUsage(HTTPCHAT_DEFAULTS.port)}
   --postgres URL      store messages in PostgreSQL (postgres://user:pass@host:port/db) instead of SQLite
   --redis URL         announce new messages to the other instances (redis://host:port); needs --postgres
   --no-websocket      answer GET /ws with 404: pages long-poll (e.g. behind a proxy without Upgrade)
+  --no-ws-compression do not agree to permessage-deflate on /ws (by default agreed when the
+                      browser offers it, without context takeover: a push is compressed once)
 
 Limits (a client over one gets the status in brackets, then the connection closes):
   --max-connections N    open connections in total [503] (default ${HTTP_DEFAULTS.maxConnections})
@@ -45,7 +47,7 @@ Limits (a client over one gets the status in brackets, then the connection close
   --post-rate N          messages per second one address may post after the burst,
                          0 = no limit [429 with Retry-After] (default ${CHAT_LIMITS.postsPerSecond})
   --post-burst N         messages one address may post at once (default ${CHAT_LIMITS.postBurst})
-  WebSocket (GET /ws): a message or frame over ${CHAT_LIMITS.maxSocketMessageBytes} bytes closes with 1009; the server
+  WebSocket (GET /ws): a message or frame over ${CHAT_LIMITS.maxSocketMessageBytes} bytes (after inflating) closes with 1009; the server
                          pings every ${SESSION_DEFAULTS.pingIntervalMs / 1000} s and drops a peer that has not answered
                          within ${SESSION_DEFAULTS.pongTimeoutMs / 1000} s; a socket over ${CHAT_LIMITS.maxSocketLagBytes >> 10} KiB behind gets no pushes
                          until it drains, then catches up from the store
@@ -69,6 +71,7 @@ export const httpchat: Command = {
         "post-rate": { type: "string" },
         "post-burst": { type: "string" },
         "no-websocket": { type: "boolean" },
+        "no-ws-compression": { type: "boolean" },
         ...TLS_FLAGS,
       },
       usage,
@@ -112,6 +115,7 @@ export const httpchat: Command = {
         ...(values.postgres !== undefined ? { postgresUrl: values.postgres } : {}),
         ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
         ...(values["no-websocket"] ? { webSocket: false } : {}),
+        ...(values["no-ws-compression"] ? { webSocketCompression: false } : {}),
         ...limits,
         tls,
         log,

@@ -58,6 +58,11 @@ export interface WebChatServerOptions
   recheckMs?: number;
   /** Serve GET /ws (WebSocket push); false answers it 404 and pages long-poll. @default true */
   webSocket?: boolean;
+  /**
+   * Agree to permessage-deflate on /ws when the client offers it (browsers do), without context
+   * takeover: each push is compressed once for every socket. @default true
+   */
+  webSocketCompression?: boolean;
 }
 
 /** A running web chat, as `startWebChatServer` resolves it. */
@@ -146,6 +151,9 @@ async function wire(
     ...(options.postsPerSecond !== undefined ? { postsPerSecond: options.postsPerSecond } : {}),
     ...(options.postBurst !== undefined ? { postBurst: options.postBurst } : {}),
     ...(options.webSocket !== undefined ? { webSocket: options.webSocket } : {}),
+    ...(options.webSocketCompression !== undefined
+      ? { socketCompression: options.webSocketCompression }
+      : {}),
     ...(bus ? { onCommitted: (id: number) => bus.announce(id) } : {}),
   });
   if (notify) notify.to = (id) => app.notify(id);

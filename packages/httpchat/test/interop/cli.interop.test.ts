@@ -3,14 +3,15 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectWebSocket } from "@netkit/websocket";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "httpchat-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function startCli(dbPath: string) {
+async function startCli(dbPath: string, ...flags: string[]) {
   const child = Bun.spawn(
-    ["bun", "run", "apps/cli", "httpchat", "--port", "0", "--print-port", "--db", dbPath],
+    ["bun", "run", "apps/cli", "httpchat", "--port", "0", "--print-port", "--db", dbPath, ...flags],
     { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
   );
   const reader = child.stdout.getReader();
@@ -57,3 +58,20 @@ test("httpchat --help shows the real defaults", async () => {
   expect(out).toContain("default 8888");
   expect(out).toContain("default ./data/httpchat.sqlite");
 });
+
+test("httpchat agrees to permessage-deflate on /ws by default; --no-ws-compression turns it off", async () => {
+  for (const [flags, agreed] of [
+    [[], true],
+    [["--no-ws-compression"], false],
+  ] as const) {
+    const server = await startCli(join(dir, `ws-${agreed}.sqlite`), ...flags);
+    try {
+      const socket = await connectWebSocket(`ws://127.0.0.1:${server.port}/ws`, { deflate: true });
+      expect(socket.deflate !== undefined).toBe(agreed);
+      socket.connection.destroy();
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.child.exited;
+    }
+  }
+}, 40_000);
