@@ -13,7 +13,7 @@ export { WebSocketError, type WebSocketErrorCode } from "./errors.ts";
 // Compression
 export { type CompressionOptions, PerMessageDeflate } from "./permessage-deflate.ts";
 // Fan-out: frame once, coalesce writes per peer
-export { ROOM_DEFAULTS, type RoomOptions, WebSocketRoom } from "./room.ts";
+export { WEBSOCKET_ROOM_DEFAULTS, WebSocketRoom, type WebSocketRoomOptions } from "./room.ts";
 // Server handshake: judge the upgrade request, word the 101 or the refusal
 export {
   negotiateUpgrade,

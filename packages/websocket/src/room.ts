@@ -32,7 +32,8 @@ const GROUPS = 3;
 /** Turns closer together than this count as one (several messages read in one go). */
 const MIN_TURN_GAP_MS = 2;
 
-export interface RoomOptions {
+/** Options of `WebSocketRoom`: how long output may be held to write several messages at once. */
+export interface WebSocketRoomOptions {
   /**
    * The longest a published message may be held to share a write with the next ones, in ms;
    * 0 = every publish goes out at the end of its turn (one write per peer per turn). In a busy
@@ -45,7 +46,8 @@ export interface RoomOptions {
   nowMs?: () => number;
 }
 
-export const ROOM_DEFAULTS = { coalesceMs: 12 };
+/** What `WebSocketRoom` uses for an option left out. */
+export const WEBSOCKET_ROOM_DEFAULTS = { coalesceMs: 12 };
 
 const encoder = new TextEncoder();
 
@@ -66,8 +68,8 @@ export class WebSocketRoom {
   #turnPending = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: RoomOptions = {}) {
-    const coalesceMs = options.coalesceMs ?? ROOM_DEFAULTS.coalesceMs;
+  constructor(options: WebSocketRoomOptions = {}) {
+    const coalesceMs = options.coalesceMs ?? WEBSOCKET_ROOM_DEFAULTS.coalesceMs;
     if (!Number.isInteger(coalesceMs) || coalesceMs < 0) {
       throw new RangeError(`coalesceMs must be a non-negative integer, got ${coalesceMs}`);
     }
