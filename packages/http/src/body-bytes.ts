@@ -38,9 +38,11 @@ const ESTIMATE_TELLS_BYTES = (() => {
  * The body's bytes when Bun holds them in memory (synchronously, as a value), else undefined:
  * the caller reads the stream. A body judged in memory that turns out not to be resolves later.
  */
-export function bytesBodyOf(response: Response): Uint8Array | Promise<Uint8Array> | undefined {
+export function bytesBodyOf(
+  response: Response,
+  statusText: string = response.statusText,
+): Uint8Array | Promise<Uint8Array> | undefined {
   if (!ESTIMATE_TELLS_BYTES || response.bodyUsed || response.url !== "") return undefined;
-  const statusText = response.statusText;
   // A statusText may be stored as UTF-16 (two bytes a character): count it at the most.
   const overhead = BARE_RESPONSE_BYTES + statusText.length * 2;
   if (estimateShallowMemoryUsageOf(response) <= overhead) return undefined;

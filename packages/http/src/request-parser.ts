@@ -336,6 +336,18 @@ export class RequestParser {
     this.#phase = "headers";
   }
 
+  /**
+   * The line is `name:` OWS `value` with no trailing OWS, byte for byte: the same field as the
+   * previous request's, whose bytes passed the checks then, so they need no scan now.
+   */
+  #sameField(buf: Uint8Array, start: number, end: number, name: string, value: string): boolean {
+    const colon = start + name.length;
+    if (buf[colon] !== COLON || !sameText(name, buf, start, colon)) return false;
+    let i = colon + 1;
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+    return sameText(value, buf, i, end);
+  }
+
   /** field-line = field-name ":" OWS field-value OWS, in bytes [start, end). */
   #onFieldLine(buf: Uint8Array, start: number, end: number): void {
     const head = this.#head as RequestHead;
@@ -343,37 +355,46 @@ export class RequestParser {
     if (first === SP || first === HTAB) {
       throw new HttpError("OBS_FOLD", "obsolete line folding in header");
     }
-    let i = start;
-    while (i < end && TCHAR[buf[i] as number] === 1) i++;
-    const nameEnd = i;
-    if (nameEnd === start || buf[i] !== COLON) throw badHeader();
-    i++;
-    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
-    const valueStart = i;
-    let valueEnd = i;
-    for (; i < end; i++) {
-      const b = buf[i] as number;
-      if (FIELD_VALUE[b] !== 1) throw badHeader();
-      if (b !== SP && b !== HTAB) valueEnd = i + 1;
-    }
     const n = head.headers.length;
-    if (n >= this.maxHeaderCount) {
-      throw new HttpError("TOO_MANY_HEADERS", "too many header fields", 431);
-    }
+    // A field the previous request had at n was within maxHeaderCount then (and the limit is fixed).
     let name = this.#names[n];
+    let value = this.#values[n];
     let kind: FieldKind;
-    if (name !== undefined && sameText(name, buf, start, nameEnd)) {
+    if (
+      name !== undefined &&
+      value !== undefined &&
+      this.#sameField(buf, start, end, name, value)
+    ) {
       kind = this.#kinds[n] as FieldKind;
     } else {
-      name = latin1(buf, start, nameEnd);
-      kind = kindOf(buf, start, nameEnd);
-      this.#names[n] = name;
-      this.#kinds[n] = kind;
-    }
-    let value = this.#values[n];
-    if (value === undefined || !sameText(value, buf, valueStart, valueEnd)) {
-      value = latin1(buf, valueStart, valueEnd);
-      this.#values[n] = value;
+      let i = start;
+      while (i < end && TCHAR[buf[i] as number] === 1) i++;
+      const nameEnd = i;
+      if (nameEnd === start || buf[i] !== COLON) throw badHeader();
+      i++;
+      while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
+      const valueStart = i;
+      let valueEnd = i;
+      for (; i < end; i++) {
+        const b = buf[i] as number;
+        if (FIELD_VALUE[b] !== 1) throw badHeader();
+        if (b !== SP && b !== HTAB) valueEnd = i + 1;
+      }
+      if (n >= this.maxHeaderCount) {
+        throw new HttpError("TOO_MANY_HEADERS", "too many header fields", 431);
+      }
+      if (name !== undefined && sameText(name, buf, start, nameEnd)) {
+        kind = this.#kinds[n] as FieldKind;
+      } else {
+        name = latin1(buf, start, nameEnd);
+        kind = kindOf(buf, start, nameEnd);
+        this.#names[n] = name;
+        this.#kinds[n] = kind;
+      }
+      if (value === undefined || !sameText(value, buf, valueStart, valueEnd)) {
+        value = latin1(buf, valueStart, valueEnd);
+        this.#values[n] = value;
+      }
     }
     head.headers.push([name, value]);
     switch (kind) {
@@ -417,8 +438,14 @@ export class RequestParser {
     }
     if (this.#hostCount > 1) throw new HttpError("BAD_HEADER", "more than one Host field");
     let connectionUpgrade = false;
-    if (this.#connection !== "") {
-      const tokens = this.#connection.split(",").map((t) => t.trim());
+    const connection = this.#connection;
+    // A browser's lone `keep-alive` (or `close`) needs no token list built per request.
+    if (connection === "keep-alive") {
+      if (head.versionMinor === 0) head.keepAlive = true;
+    } else if (connection === "close") {
+      head.keepAlive = false;
+    } else if (connection !== "") {
+      const tokens = connection.split(",").map((t) => t.trim());
       if (tokens.includes("close")) head.keepAlive = false;
       else if (head.versionMinor === 0 && tokens.includes("keep-alive")) head.keepAlive = true;
       connectionUpgrade = tokens.includes("upgrade");

@@ -15,8 +15,11 @@ export interface ResponseSink {
   maxQueuedBytes: number;
 }
 
-/** What the request decided about its response. */
+/** What the request decided about its response, and the Response's status read once. */
 export interface ResponseShape {
+  /** `response.status` and `response.statusText`: each getter is a native call. */
+  status: number;
+  statusText: string;
   /** HEAD: headers only. */
   headOnly: boolean;
   http10: boolean;
@@ -86,9 +89,9 @@ export function sendResponse(
   response: Response,
   shape: ResponseShape,
 ): MaybeAsync<boolean> {
-  const noBody = statusHasNoBody(response.status);
+  const noBody = statusHasNoBody(shape.status);
   // A body built from a string or bytes, taken whole without a stream (the common case).
-  const whole = bytesBodyOf(response);
+  const whole = bytesBodyOf(response, shape.statusText);
   if (whole instanceof Uint8Array) return writeWhole(sink, response, shape, noBody, whole);
   if (whole !== undefined) {
     return whole.then((bytes) => writeWhole(sink, response, shape, noBody, bytes));
@@ -146,8 +149,8 @@ function writeHead(
   body: Uint8Array | null,
 ): MaybeAsync<boolean> {
   const head: HeadOptions = {
-    status: response.status,
-    statusText: response.statusText,
+    status: shape.status,
+    statusText: shape.statusText,
     headers: response.headers,
     date: shape.date,
     framing,
@@ -191,7 +194,7 @@ async function streamBody(
   firstChunks: Uint8Array[],
   pending?: Promise<ReadResult>,
 ): Promise<boolean> {
-  if (shape.headOnly || statusHasNoBody(response.status)) {
+  if (shape.headOnly || statusHasNoBody(shape.status)) {
     void reader.cancel().catch(() => {});
     return writeHead(sink, response, shape, "none", null);
   }

@@ -462,7 +462,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     // switchProtocols answers are 101s: other responses skip the WeakMap.
-    const switching = response.status === 101 ? switchOf(response) : undefined;
+    const status = response.status;
+    const switching = status === 101 ? switchOf(response) : undefined;
     if (switching) {
       if (c.parser.isPaused && c.queue.length === 1) takeOver(c, switching);
       else {
@@ -481,6 +482,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     let sent: boolean | Promise<boolean>;
     try {
       sent = sendResponse(c, response, {
+        status,
+        statusText: response.statusText,
         headOnly: exchange.head.method === "HEAD",
         http10,
         connection: keepAlive ? (http10 ? "keep-alive" : null) : "close",
