@@ -16,7 +16,8 @@ for entry in "${TOOLS[@]}"; do
   tool=${entry%%:*}
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$entry")
 done
-python3 -c "import dns" >/dev/null 2>&1 || missing+=("python3-dnspython:python3-dnspython")
+# The DNS interop test runs Debian's interpreter (/usr/bin/python3), not the first python3 on PATH.
+/usr/bin/python3 -c "import dns" >/dev/null 2>&1 || missing+=("python3-dnspython:python3-dnspython")
 # Debian's package installs for the system interpreter, which the websocket interop test runs.
 /usr/bin/python3 -c "import websockets" >/dev/null 2>&1 || missing+=("python3-websockets:python3-websockets")
 [ -d /etc/ssl/certs ] || missing+=("ca-certificates:ca-certificates")
