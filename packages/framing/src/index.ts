@@ -50,6 +50,8 @@ export {
 } from "./protocol.ts";
 // Rate limits (per peer, per address)
 export { type RateDecision, RateLimiter, TokenBucket } from "./rate-limit.ts";
+// Output coalescing for fan-outs: when held output leaves, and one join for peers holding the same
+export { RELEASE_GROUPS, ReleaseSchedule, SharedJoin } from "./release-schedule.ts";
 // Text policy: what untrusted names and texts may hold, how names compare
 export {
   decodeUtf8,

@@ -2,21 +2,14 @@
 // several messages leaving in one write per peer.
 //
 // Why coalesce: a fan-out's cost is the writes. Each `write` to a socket costs a few µs of kernel
-// time whatever it carries (on loopback the receiving side's TCP work is charged to the sender
-// too), against well under 1 µs of JavaScript per delivery, so the CPU a fan-out needs is about
-// the number of writes. A room therefore holds what it publishes to a peer briefly and writes it
-// together:
-// - Members are dealt into GROUPS groups. After each event-loop turn that published something,
-//   the group that has waited longest gets everything held for it, each peer in one write
-//   (straight from the shared bytes, no copy: framing's `sendBytesNow`). In a busy room a peer so
-//   gets one write per GROUPS messages, and that write leaves right after a message came in,
-//   carrying it at once; and only a third of the peers are written to per turn, so input is not
-//   kept waiting behind one long burst of writes.
-// - A turn after a quiet spell (nothing released for `coalesceMs`) releases every group: nothing
-//   else is coming to share those writes, so a quiet room adds no delay.
-// - Nothing waits longer than `coalesceMs`: a timer releases a group whose oldest frame is that old.
-// - Order per peer holds: anything else sent to a session (send, sendFrame, ping, close) writes
-//   what the room holds for it first.
+// time whatever it carries, against well under 1 µs of JavaScript per delivery, so a room holds
+// what it publishes to a peer briefly and writes it together, straight from the shared bytes (no
+// copy: framing's `sendBytesNow`). When it leaves is framing's ReleaseSchedule, the policy the
+// chat room shares: after each turn that published something the group of members that waited
+// longest, everything after a quiet spell, nothing held longer than `coalesceMs`.
+// Order per peer holds: anything else sent to a session (send, sendFrame, ping, close) writes
+// what the room holds for it first.
+import { RELEASE_GROUPS, ReleaseSchedule, SharedJoin } from "@netkit/framing";
 import { FrameOpcode } from "./constants.ts";
 import { encodeFrame } from "./frame-encoder.ts";
 import {
@@ -26,11 +19,6 @@ import {
   type WebSocketSession,
   writeHeld,
 } from "./session.ts";
-
-/** A busy room's peer gets one write per this many messages (while within coalesceMs). */
-const GROUPS = 3;
-/** Turns closer together than this count as one (several messages read in one go). */
-const MIN_TURN_GAP_MS = 2;
 
 /** Options of `WebSocketRoom`: how long output may be held to write several messages at once. */
 export interface WebSocketRoomOptions {
@@ -58,15 +46,10 @@ const encoder = new TextEncoder();
  */
 export class WebSocketRoom {
   readonly coalesceMs: number;
-  readonly #nowMs: () => number;
+  readonly #schedule: ReleaseSchedule;
   /** Where each member is: its group and its index in that group's array. */
   readonly #members = new Map<WebSocketSession, { group: number; index: number }>();
-  readonly #groups: WebSocketSession[][] = Array.from({ length: GROUPS }, () => []);
-  /** Per group: when its oldest held frame was published; NaN while it holds nothing. */
-  readonly #since: number[] = Array.from({ length: GROUPS }, () => Number.NaN);
-  #lastReleaseMs = Number.NEGATIVE_INFINITY;
-  #turnPending = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #groups: WebSocketSession[][] = Array.from({ length: RELEASE_GROUPS }, () => []);
 
   constructor(options: WebSocketRoomOptions = {}) {
     const coalesceMs = options.coalesceMs ?? WEBSOCKET_ROOM_DEFAULTS.coalesceMs;
@@ -74,7 +57,11 @@ export class WebSocketRoom {
       throw new RangeError(`coalesceMs must be a non-negative integer, got ${coalesceMs}`);
     }
     this.coalesceMs = coalesceMs;
-    this.#nowMs = options.nowMs ?? (() => performance.now());
+    this.#schedule = new ReleaseSchedule(
+      coalesceMs,
+      (group) => release(this.#groups[group]!),
+      options.nowMs ?? (() => performance.now()),
+    );
   }
 
   /** Members now. */
@@ -93,7 +80,7 @@ export class WebSocketRoom {
     }
     if (this.#members.has(session) || session.readyState === "closed") return;
     let group = 0;
-    for (let g = 1; g < GROUPS; g++) {
+    for (let g = 1; g < RELEASE_GROUPS; g++) {
       if (this.#groups[g]!.length < this.#groups[group]!.length) group = g;
     }
     const members = this.#groups[group]!;
@@ -140,83 +127,23 @@ export class WebSocketRoom {
       throw new RangeError("publishFrame takes an unmasked, non-close frame without RSV bits");
     }
     let count = 0;
-    const now = this.#members.size > 0 ? this.#nowMs() : 0;
-    for (let group = 0; group < GROUPS; group++) {
+    for (let group = 0; group < RELEASE_GROUPS; group++) {
       const members = this.#groups[group]!;
       let held = 0;
       for (let i = 0; i < members.length; i++) if (holdShared(members[i]!, frame)) held++;
-      if (held > 0 && Number.isNaN(this.#since[group]!)) this.#since[group] = now;
+      if (held > 0) this.#schedule.held(group);
       count += held;
-    }
-    if (count > 0 && !this.#turnPending) {
-      this.#turnPending = true;
-      queueMicrotask(this.#endOfTurn); // after everything this turn publishes is held
     }
     return count;
   }
 
   /** Writes everything held now (before a shutdown, say). */
   flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    for (let group = 0; group < GROUPS; group++) this.#release(group);
+    this.#schedule.releaseAll();
   }
 
   *[Symbol.iterator](): IterableIterator<WebSocketSession> {
     yield* this.#members.keys();
-  }
-
-  #endOfTurn = (): void => {
-    this.#turnPending = false;
-    const now = this.#nowMs();
-    const sinceRelease = now - this.#lastReleaseMs;
-    if (sinceRelease >= this.coalesceMs) {
-      this.#lastReleaseMs = now;
-      for (let group = 0; group < GROUPS; group++) this.#release(group);
-    } else if (sinceRelease >= MIN_TURN_GAP_MS) {
-      this.#lastReleaseMs = now;
-      this.#release(this.#oldestGroup());
-    }
-    this.#arm(now);
-  };
-
-  /** Releases the groups whose oldest frame has waited coalesceMs (1 ms early: timers run late). */
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    const now = this.#nowMs();
-    for (let group = 0; group < GROUPS; group++) {
-      if (now - this.#since[group]! >= this.coalesceMs - 1) this.#release(group);
-    }
-    this.#arm(now);
-  };
-
-  /** The group holding the oldest frame (0 when none holds anything: releasing it is a no-op). */
-  #oldestGroup(): number {
-    let oldest = 0;
-    let oldestSince = Number.POSITIVE_INFINITY;
-    for (let group = 0; group < GROUPS; group++) {
-      const since = this.#since[group]!;
-      if (since < oldestSince) {
-        oldest = group; // NaN (holds nothing) compares false
-        oldestSince = since;
-      }
-    }
-    return oldest;
-  }
-
-  /** Sets the timer for the oldest held frame, if any and if not set already. */
-  #arm(now: number): void {
-    if (this.#timer) return;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const since of this.#since) if (since < oldest) oldest = since; // NaN compares false
-    if (oldest === Number.POSITIVE_INFINITY) return;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, oldest + this.coalesceMs - now));
-  }
-
-  #release(group: number): void {
-    if (Number.isNaN(this.#since[group]!)) return;
-    this.#since[group] = Number.NaN;
-    release(this.#groups[group]!);
   }
 }
 
@@ -225,38 +152,10 @@ export class WebSocketRoom {
  * frames: those are joined once and the same bytes written to each.
  */
 function release(sessions: readonly WebSocketSession[]): void {
-  let parts: Uint8Array[] = [];
-  let joined: Uint8Array | undefined;
+  const joiner = new SharedJoin();
   for (let i = 0; i < sessions.length; i++) {
     const session = sessions[i]!;
     const held = heldFrames(session);
-    if (held.length === 0) continue;
-    if (held.length === 1) {
-      writeHeld(session, held[0]!);
-      continue;
-    }
-    if (joined === undefined || !sameFrames(held, parts)) {
-      parts = held.slice();
-      joined = join(held);
-    }
-    writeHeld(session, joined);
+    if (held.length > 0) writeHeld(session, joiner.join(held));
   }
-}
-
-function sameFrames(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function join(frames: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const frame of frames) size += frame.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const frame of frames) {
-    out.set(frame, at);
-    at += frame.length;
-  }
-  return out;
 }
