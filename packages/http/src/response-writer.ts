@@ -155,8 +155,19 @@ export function encodeHead(o: HeadOptions, target: Uint8Array): number {
   out = target;
   at = line.length;
   // Headers iteration yields each Set-Cookie on its own (Fetch spec), so they stay separate lines.
-  // forEach rather than for-of: no [name, value] array per field.
-  o.headers.forEach(putField);
+  // forEach rather than for-of: no [name, value] array per field. Most responses have no field
+  // or only Content-Type: Bun's `count` (entries, each Set-Cookie its own) and one `get` cost
+  // about 25 ns where forEach's native-to-JS callback costs about 40.
+  const headers = o.headers;
+  const count = headers.count;
+  if (count === 1) {
+    const type = headers.get("content-type");
+    if (type !== null) {
+      put("content-type: ");
+      put(type);
+      put("\r\n");
+    } else headers.forEach(putField);
+  } else if (count !== 0) headers.forEach(putField);
   if (typeof o.framing === "number") {
     put("Content-Length: ");
     putDecimal(o.framing);

@@ -125,6 +125,14 @@ interface Conn extends ResponseSink {
   urlTarget: string;
   urlHost: string;
   url: string;
+  /**
+   * The last bodiless request's method, URL and fields, and once a request repeated them, a
+   * Request built from them that is never handed out: the next repeats get its clone().
+   */
+  lastMethod: string;
+  lastUrl: string;
+  lastFields: [string, string][];
+  template: Request | null;
 }
 
 /** The options that are counts or durations, each with a default in HTTP_DEFAULTS. */
@@ -139,7 +147,20 @@ type NumericSetting = {
 const WRITE_HIGH_WATER = 256 * 1024;
 /** Exchange.chunks of a request with no body bytes yet (shared: most requests never get one). */
 const NO_CHUNKS: Uint8Array[] = [];
+/** Conn.lastFields before any request. */
+const NO_FIELDS: [string, string][] = [];
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+
+/** The same field lines, in the same order (the parser reuses a repeated line's strings). */
+function sameFields(a: [string, string][], b: [string, string][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as [string, string];
+    const y = b[i] as [string, string];
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
@@ -234,6 +255,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       urlTarget: "",
       urlHost: "",
       url: "",
+      lastMethod: "",
+      lastUrl: "",
+      lastFields: NO_FIELDS,
+      template: null,
     };
     return conn;
   }
@@ -363,16 +388,40 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         );
       }
     }
+    if (body === null) {
+      // A kept-alive client mostly repeats its request: a clone of one built before costs about
+      // 140 ns in Bun 1.4.5, a new Request with its fields appended 200 ns and up.
+      if (
+        head.method === c.lastMethod &&
+        url === c.lastUrl &&
+        sameFields(head.headers, c.lastFields)
+      ) {
+        if (c.template === null) c.template = newRequest(url, head.method, null, head.headers);
+        return c.template.clone() as Request; // typed as undici's Request by @types/bun
+      }
+      c.lastMethod = head.method;
+      c.lastUrl = url;
+      c.lastFields = head.headers;
+      c.template = null;
+    }
+    return newRequest(url, head.method, body, head.headers);
+  }
+
+  function newRequest(
+    url: string,
+    method: string,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+    fields: [string, string][],
+  ): Request {
     // Headers appended to a fresh Request cost about half of a `headers` init (Bun 1.4.5), and a GET
     // without an init object skips the init dictionary altogether.
     const request =
       body === null
-        ? head.method === "GET"
+        ? method === "GET"
           ? new Request(url)
-          : new Request(url, { method: head.method })
-        : new Request(url, { method: head.method, body, duplex: "half" } as RequestInit);
+          : new Request(url, { method })
+        : new Request(url, { method, body, duplex: "half" } as RequestInit);
     const headers = request.headers;
-    const fields = head.headers;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i] as [string, string];
       headers.append(field[0], field[1]);

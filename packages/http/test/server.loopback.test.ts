@@ -361,6 +361,45 @@ test("repeated Set-Cookie headers go out once each, on their own lines", async (
   ]);
 });
 
+test("a repeated request is a fresh Request each time, unchanged by what a handler did", async () => {
+  const seen: Request[] = [];
+  const port = await start({
+    fetch(request) {
+      seen.push(request);
+      const mark = request.headers.get("x-mark");
+      request.headers.set("x-mark", "changed"); // must not reach the next request
+      request.headers.append("x-added", "1");
+      return new Response(`${request.method} ${new URL(request.url).pathname} ${mark};`);
+    },
+  });
+  const same = GET("/a", "X-Mark: m\r\n");
+  const reply = await rawRequest(
+    port,
+    [
+      same,
+      same,
+      same,
+      GET("/a", "X-Mark: n\r\n"),
+      same,
+      same,
+      "HEAD /a HTTP/1.1\r\nHost: t\r\nX-Mark: m\r\n\r\n",
+    ],
+    { gapMs: 5, until: (t) => statuses(t).length >= 7 },
+  );
+  expect(statuses(reply.text)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+  expect(reply.text.match(/GET \/a \w+;/g)).toEqual([
+    "GET /a m;",
+    "GET /a m;",
+    "GET /a m;",
+    "GET /a n;",
+    "GET /a m;",
+    "GET /a m;",
+  ]);
+  expect(new Set(seen).size).toBe(7);
+  expect(seen.map((r) => r.method)).toEqual(["GET", "GET", "GET", "GET", "GET", "GET", "HEAD"]);
+  for (const r of seen) expect([...r.headers.keys()]).toEqual(["host", "x-added", "x-mark"]);
+});
+
 test("100 pipelined requests in one write are all answered, in order", async () => {
   const port = await start();
   const requests = Array.from({ length: 100 }, (_, i) => GET(`/${i}`)).join("");
